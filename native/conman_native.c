@@ -1,0 +1,214 @@
+/*
+ * conman_native: the few system calls Node.js does not expose and conman needs.
+ * Each function is synchronous and throws an Error with .code = errno name on failure.
+ *   mount(source, target, fstype, flags, data)     umount(target, flags)
+ *   mknod(path, mode, major, minor)                 lsetxattr(path, name, Buffer)
+ *   llistxattr(path) -> string[]                     lgetxattr(path, name) -> Buffer|null
+ *   setSubreaper()                                   waitpid(pid, nohang) -> {pid, status, exited, code, signal}|null
+ */
+#define _GNU_SOURCE
+#include <node_api.h>
+#include <errno.h>
+#include <string.h>
+#include <stdlib.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static napi_value throw_errno(napi_env env, int err, const char *syscall, const char *path) {
+  char msg[1024];
+  snprintf(msg, sizeof msg, "%s %s: %s", syscall, path ? path : "", strerror(err));
+  napi_value code, message, error;
+  const char *name = NULL;
+  switch (err) {
+    case EPERM: name = "EPERM"; break;
+    case ENOENT: name = "ENOENT"; break;
+    case EEXIST: name = "EEXIST"; break;
+    case EINVAL: name = "EINVAL"; break;
+    case EBUSY: name = "EBUSY"; break;
+    case ENOTSUP: name = "ENOTSUP"; break;
+    case ENODATA: name = "ENODATA"; break;
+    case ECHILD: name = "ECHILD"; break;
+    case EACCES: name = "EACCES"; break;
+    case ENOTDIR: name = "ENOTDIR"; break;
+    case ENOSPC: name = "ENOSPC"; break;
+    default: name = "EUNKNOWN";
+  }
+  napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &code);
+  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &message);
+  napi_create_error(env, code, message, &error);
+  napi_value errnov;
+  napi_create_int32(env, err, &errnov);
+  napi_set_named_property(env, error, "errno", errnov);
+  napi_set_named_property(env, error, "code", code);
+  napi_throw(env, error);
+  return NULL;
+}
+
+/* Returns a malloc'd string or NULL for null/undefined. */
+static char *get_str(napi_env env, napi_value v) {
+  napi_valuetype t;
+  napi_typeof(env, v, &t);
+  if (t != napi_string) return NULL;
+  size_t len;
+  napi_get_value_string_utf8(env, v, NULL, 0, &len);
+  char *s = malloc(len + 1);
+  napi_get_value_string_utf8(env, v, s, len + 1, &len);
+  return s;
+}
+
+static int64_t get_int(napi_env env, napi_value v) {
+  int64_t r = 0;
+  napi_get_value_int64(env, v, &r);
+  return r;
+}
+
+static napi_value js_mount(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  char *src = get_str(env, argv[0]), *tgt = get_str(env, argv[1]), *fs = get_str(env, argv[2]);
+  unsigned long flags = (unsigned long)get_int(env, argv[3]);
+  char *data = argc > 4 ? get_str(env, argv[4]) : NULL;
+  int r = mount(src, tgt, fs, flags, data);
+  int err = errno;
+  napi_value ret = NULL;
+  if (r != 0) throw_errno(env, err, "mount", tgt);
+  free(src); free(tgt); free(fs); free(data);
+  return ret;
+}
+
+static napi_value js_umount(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  char *tgt = get_str(env, argv[0]);
+  int flags = argc > 1 ? (int)get_int(env, argv[1]) : 0;
+  int r = umount2(tgt, flags);
+  int err = errno;
+  if (r != 0) throw_errno(env, err, "umount", tgt);
+  free(tgt);
+  return NULL;
+}
+
+static napi_value js_mknod(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  char *path = get_str(env, argv[0]);
+  mode_t mode = (mode_t)get_int(env, argv[1]);
+  unsigned int maj = (unsigned int)get_int(env, argv[2]), min = (unsigned int)get_int(env, argv[3]);
+  int r = mknod(path, mode, makedev(maj, min));
+  int err = errno;
+  if (r != 0) throw_errno(env, err, "mknod", path);
+  free(path);
+  return NULL;
+}
+
+static napi_value js_lsetxattr(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  char *path = get_str(env, argv[0]), *name = get_str(env, argv[1]);
+  void *data = NULL;
+  size_t len = 0;
+  bool isbuf = false;
+  napi_is_buffer(env, argv[2], &isbuf);
+  char *strval = NULL;
+  if (isbuf) napi_get_buffer_info(env, argv[2], &data, &len);
+  else { strval = get_str(env, argv[2]); data = strval; len = strval ? strlen(strval) : 0; }
+  int r = lsetxattr(path, name, data, len, 0);
+  int err = errno;
+  if (r != 0) throw_errno(env, err, "lsetxattr", path);
+  free(path); free(name); free(strval);
+  return NULL;
+}
+
+static napi_value js_llistxattr(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  char *path = get_str(env, argv[0]);
+  ssize_t n = llistxattr(path, NULL, 0);
+  napi_value arr;
+  napi_create_array(env, &arr);
+  if (n < 0) {
+    int err = errno;
+    if (err == ENOTSUP) { free(path); return arr; }
+    throw_errno(env, err, "llistxattr", path); free(path); return NULL;
+  }
+  char *buf = malloc(n + 1);
+  n = llistxattr(path, buf, n);
+  uint32_t idx = 0;
+  for (ssize_t off = 0; n > 0 && off < n; off += strlen(buf + off) + 1) {
+    napi_value s;
+    napi_create_string_utf8(env, buf + off, NAPI_AUTO_LENGTH, &s);
+    napi_set_element(env, arr, idx++, s);
+  }
+  free(buf); free(path);
+  return arr;
+}
+
+static napi_value js_lgetxattr(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  char *path = get_str(env, argv[0]), *name = get_str(env, argv[1]);
+  ssize_t n = lgetxattr(path, name, NULL, 0);
+  napi_value ret;
+  if (n < 0) {
+    int err = errno;
+    if (err == ENODATA || err == ENOTSUP) { napi_get_null(env, &ret); free(path); free(name); return ret; }
+    throw_errno(env, err, "lgetxattr", path); free(path); free(name); return NULL;
+  }
+  void *out;
+  napi_create_buffer(env, n, &out, &ret);
+  if (n > 0) lgetxattr(path, name, out, n);
+  free(path); free(name);
+  return ret;
+}
+
+static napi_value js_set_subreaper(napi_env env, napi_callback_info info) {
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) return throw_errno(env, errno, "prctl", "PR_SET_CHILD_SUBREAPER");
+  return NULL;
+}
+
+static napi_value js_waitpid(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  pid_t pid = (pid_t)get_int(env, argv[0]);
+  bool nohang = true;
+  if (argc > 1) napi_get_value_bool(env, argv[1], &nohang);
+  int status = 0;
+  pid_t r = waitpid(pid, &status, nohang ? WNOHANG : 0);
+  napi_value ret;
+  if (r < 0) return throw_errno(env, errno, "waitpid", NULL);
+  if (r == 0) { napi_get_null(env, &ret); return ret; }
+  napi_create_object(env, &ret);
+  napi_value v;
+  napi_create_int32(env, r, &v); napi_set_named_property(env, ret, "pid", v);
+  napi_create_int32(env, WIFEXITED(status) ? WEXITSTATUS(status) : -1, &v); napi_set_named_property(env, ret, "code", v);
+  napi_create_int32(env, WIFSIGNALED(status) ? WTERMSIG(status) : 0, &v); napi_set_named_property(env, ret, "signal", v);
+  return ret;
+}
+
+#define EXPORT(name, fn) do { napi_value f; napi_create_function(env, name, NAPI_AUTO_LENGTH, fn, NULL, &f); napi_set_named_property(env, exports, name, f); } while (0)
+
+static napi_value init(napi_env env, napi_value exports) {
+  EXPORT("mount", js_mount);
+  EXPORT("umount", js_umount);
+  EXPORT("mknod", js_mknod);
+  EXPORT("lsetxattr", js_lsetxattr);
+  EXPORT("llistxattr", js_llistxattr);
+  EXPORT("lgetxattr", js_lgetxattr);
+  EXPORT("setSubreaper", js_set_subreaper);
+  EXPORT("waitpid", js_waitpid);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

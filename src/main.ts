@@ -1,0 +1,76 @@
+/**
+ * conman's entry point: parse with yargs, run one command, map errors to exit codes in one place.
+ * Command modules live in src/commands (one per command) and import src/core lazily in their handlers,
+ * so `conman --help` or `conman ps` never load what `pull` or `run -t` need.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import yargs from 'yargs';
+import { commands } from './commands/index.js';
+import { ConmanError, ExitCodeError, EXIT_ERROR } from './core/errors.js';
+import { makeContext, type Context } from './core/context.js';
+import { VERSION } from './version.js';
+
+/** dist/conman.js lives in <install>/dist; the native addon and the shim are found from there. */
+const installDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+let debugOn = false;
+
+function report(e: unknown): number {
+  if (e instanceof ExitCodeError) return e.exitCode;
+  if (e instanceof ConmanError) {
+    process.stderr.write(`conman: ${e.message}\n`);
+    if (e.hint) process.stderr.write(`  hint: ${e.hint}\n`);
+    if (debugOn && e.cause instanceof Error && e.cause.stack) process.stderr.write(`${e.cause.stack}\n`);
+    return e.exitCode;
+  }
+  const err = e as Error;
+  process.stderr.write(`conman: internal error: ${err?.message ?? String(e)}\n`);
+  if (debugOn && err?.stack) process.stderr.write(`${err.stack}\n`);
+  else process.stderr.write('  (run with --log-level debug for the stack; this is a bug in conman)\n');
+  return EXIT_ERROR;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  debugOn = argv.includes('debug') || process.env.CONMAN_LOG_LEVEL === 'debug';
+  let ctx: Context | undefined;
+  const y = yargs(argv)
+    .scriptName('conman')
+    .usage('conman [options] <command>\n\nA daemonless container manager.')
+    .option('root', { type: 'string', describe: 'Persistent storage root (env CONMAN_ROOT)', global: true })
+    .option('runroot', { type: 'string', describe: 'Volatile storage root (env CONMAN_RUNROOT)', global: true })
+    .option('runtime', { type: 'string', describe: 'OCI runtime binary (default runc)', global: true })
+    .option('log-level', {
+      type: 'string',
+      choices: ['error', 'warn', 'info', 'debug'],
+      describe: 'How much conman says on stderr',
+      global: true,
+    })
+    .middleware((a) => {
+      ctx = makeContext(
+        { root: a.root as string, runroot: a.runroot as string, runtime: a.runtime as string, logLevel: a.logLevel as string },
+        installDir,
+      );
+      (a as Record<string, unknown>).ctx = ctx;
+    })
+    .version('version', 'Print conman\'s version', `conman version ${VERSION}`)
+    .alias('version', 'v')
+    .help('help')
+    .alias('help', 'h')
+    .strict()
+    .demandCommand(1, 'conman needs a command; see conman --help')
+    .recommendCommands()
+    .parserConfiguration({ 'populate--': true, 'halt-at-non-option': false })
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .fail((msg, err) => {
+      if (err) throw err;
+      throw new ConmanError('EUSAGE', msg);
+    })
+    .exitProcess(false);
+  for (const c of commands) y.command(c);
+  try {
+    await y.parseAsync();
+  } catch (e) {
+    process.exitCode = report(e);
+  }
+}
