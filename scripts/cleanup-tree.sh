@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Removes a scratch tree that conman tests or benchmarks used: stops the processes whose command line names
+# it (only this run's processes can), deletes runc containers whose state lives in it, unmounts whatever
+# is mounted below it (deepest first), then removes it. Usage: cleanup-tree.sh DIR
+set -u
+dir=${1:?usage: cleanup-tree.sh DIR}
+[ -d "$dir" ] || exit 0
+dir=$(readlink -f "$dir")
+for rr in $(find "$dir" -maxdepth 4 -type d -name runc 2>/dev/null); do
+  for c in $(runc --root "$rr" list -q 2>/dev/null); do runc --root "$rr" delete -f "$c" >/dev/null 2>&1; done
+done
+for pid in $(grep -lF -- "$dir" /proc/[0-9]*/cmdline 2>/dev/null | cut -d/ -f3); do
+  [ "$pid" = "$$" ] || kill -9 "$pid" 2>/dev/null
+done
+sleep 0.2
+awk -v d="$dir" '$5 == d || index($5, d "/") == 1 { print $5 }' /proc/self/mountinfo | sort -r | while read -r m; do
+  umount -l "$m" 2>/dev/null
+done
+for ns in $(find "$dir" -name netns -o -name 'netns-*' 2>/dev/null); do umount "$ns" 2>/dev/null; done
+rm -rf --one-file-system "$dir"
