@@ -55,6 +55,7 @@ export async function main(argv: string[]): Promise<void> {
     })
     .version('version', 'Print conman\'s version', `conman version ${VERSION}`)
     .alias('version', 'v')
+    .completion('completion', 'Print a bash/zsh completion script (source it from your shell rc)')
     .help('help')
     .alias('help', 'h')
     .strict()
