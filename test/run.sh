@@ -20,5 +20,5 @@ export CONMAN_TEST_REGISTRY
 echo "test registry on $CONMAN_TEST_REGISTRY (pid $registry_pid); scratch in $CONMAN_TEST_TMP"
 
 files=("$@")
-[ ${#files[@]} -gt 0 ] || files=(test/*.test.ts)
+[ ${#files[@]} -gt 0 ] || files=(test/unit/*.test.ts test/*.test.ts)
 node --import tsx --test --test-concurrency=2 --test-reporter=spec "${files[@]}"
