@@ -1,0 +1,113 @@
+/**
+ * A container's cleanup after its process exited, like `podman container cleanup`: run by the shim itself
+ * (so it happens with no CLI alive) and by `rm`/`start` when a shim died before doing it.
+ * THE place for network teardown: see teardownHook below.
+ */
+import fs from 'node:fs';
+import type { Context } from './context.js';
+import { native, MNT_DETACH } from './native.js';
+import {
+  mergedDir,
+  readContainer,
+  releaseContainer,
+  withContainer,
+  writeContainer,
+  type ContainerRecord,
+  type ExitRecord,
+} from './containers.js';
+import { liveState } from './reconcile.js';
+import { runcRoot, volatileDir } from '../storage/paths.js';
+import path from 'node:path';
+
+/** Unmounts the container's rootfs; quiet when nothing is mounted. */
+export function unmountRootfs(ctx: Context, id: string): void {
+  const target = mergedDir(ctx, id);
+  const n = native(ctx.installDir);
+  for (let i = 0; i < 3; i++) {
+    try {
+      n.umount(target, 0);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EINVAL' || code === 'ENOENT') return; // not mounted (any more)
+      if (code === 'EBUSY') {
+        try {
+          n.umount(target, MNT_DETACH);
+        } catch {
+          /* fall through to the next attempt */
+        }
+        continue;
+      }
+      throw e;
+    }
+  }
+}
+
+/**
+ * Network teardown goes here (issue 5): called once per stop, before the state is persisted as exited,
+ * with the record as it was while running. Must be idempotent.
+ */
+export async function teardownHook(_ctx: Context, _rec: ContainerRecord): Promise<void> {
+  /* networking hooks in here */
+}
+
+/** Removes runc's leftover state for a container whose runc died too (normally `runc run` deletes it). */
+export function dropRuncState(ctx: Context, id: string): void {
+  const dir = path.join(runcRoot(ctx), id);
+  if (!fs.existsSync(dir)) return;
+  // state.json left behind by a killed `runc run`: remove the cgroup dirs runc made, then the state dir
+  for (const base of ['/sys/fs/cgroup', ...listV1Controllers()]) {
+    try {
+      fs.rmdirSync(path.join(base, 'conman', id));
+    } catch {
+      /* busy or absent */
+    }
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+function listV1Controllers(): string[] {
+  try {
+    return fs.readdirSync('/sys/fs/cgroup').map((c) => path.join('/sys/fs/cgroup', c));
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Cleans up an exited container: unmount, network teardown, persist exited state; with --rm removes it.
+ * Returns false when the container is gone already.
+ */
+export async function cleanupContainer(
+  ctx: Context,
+  id: string,
+  opts: { removeIfAuto?: boolean; exit?: ExitRecord } = {},
+): Promise<boolean> {
+  if (!readContainer(ctx, id)) return false;
+  let remove = false;
+  let rec: ContainerRecord | undefined;
+  try {
+    rec = await withContainer(ctx, id, async (r) => {
+      let st = liveState(ctx, r);
+      if (st.status === 'created' && opts.exit) {
+        // the CLI that started it died before recording "running"
+        st = { ...st, status: 'exited', exitCode: opts.exit.exitCode, finishedAt: opts.exit.finishedAt, error: opts.exit.error };
+      }
+      if (st.status === 'running' || st.status === 'stopping') return r; // restarted meanwhile
+      unmountRootfs(ctx, id);
+      await teardownHook(ctx, r);
+      r.state = { ...st, mounted: false, pid: 0 };
+      if (r.config.autoRemove && opts.removeIfAuto !== false) {
+        r.state.status = 'removing';
+        remove = true;
+      }
+      writeContainer(ctx, r);
+      return r;
+    });
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ENOSUCHCTR') return false;
+    throw e;
+  }
+  fs.rmSync(volatileDir(ctx, id), { recursive: true, force: true });
+  if (remove && rec) await releaseContainer(ctx, rec);
+  return true;
+}

@@ -1,0 +1,235 @@
+/**
+ * container.json: one file per container holding its configuration and its state, plus the name index.
+ * Readers never lock (files are replaced atomically); writers hold the container's lock. Names live in
+ * `<root>/containers/names/<name>` symlinks pointing at the id, created and removed under the global
+ * containers lock, so two `create --name x` can never both win.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Context } from './context.js';
+import { ConmanError } from './errors.js';
+import { readJson, writeJsonAtomic } from '../storage/atomic.js';
+import { containerDir, containerLock, containersDir, containersLock } from '../storage/paths.js';
+import { withLock } from '../storage/lock.js';
+
+export type Status = 'created' | 'running' | 'stopping' | 'exited' | 'removing';
+
+export interface MountSpec {
+  type: 'bind' | 'tmpfs';
+  source: string;
+  destination: string;
+  options: string[];
+  readonly: boolean;
+}
+
+/** Everything `create` decided; the OCI spec is built from this (and rebuilt on every start). */
+export interface ContainerConfig {
+  /** the command as resolved: entrypoint + cmd */
+  entrypoint: string[];
+  cmd: string[];
+  env: string[];
+  workingDir: string;
+  /** as the user gave it (or the image's User) */
+  user: string;
+  hostname: string;
+  labels: Record<string, string>;
+  mounts: MountSpec[];
+  readOnly: boolean;
+  memory?: number;
+  cpus?: number;
+  pidsLimit?: number;
+  stopSignal: string;
+  stopTimeout: number;
+  autoRemove: boolean;
+  interactive: boolean;
+  tty: boolean;
+  /** none | host | (later) a network name: the networking area fills this in. */
+  network: string;
+  /** extra data other areas may attach (ports, networks, ...) */
+  extra?: Record<string, unknown>;
+}
+
+export interface ContainerState {
+  status: Status;
+  pid: number;
+  /** start time (clock ticks since boot, /proc/PID/stat field 22) of pid, to tell it from a reused pid */
+  pidStart?: string;
+  shimPid: number;
+  shimStart?: string;
+  startedAt?: string;
+  finishedAt?: string;
+  exitCode: number;
+  error?: string;
+  oomKilled: boolean;
+  /** the overlay is mounted on merged/ */
+  mounted?: boolean;
+  /** boot id when started, for reboot detection */
+  bootId?: string;
+}
+
+export interface ContainerRecord {
+  schema: 1;
+  id: string;
+  name: string;
+  created: string;
+  image: { id: string; name: string };
+  config: ContainerConfig;
+  state: ContainerState;
+}
+
+export interface ExitRecord {
+  exitCode: number;
+  finishedAt: string;
+  signal?: number;
+  error?: string;
+  oomKilled?: boolean;
+}
+
+export const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+
+export const namesDir = (ctx: Context) => path.join(containersDir(ctx), 'names');
+export const containerFile = (ctx: Context, id: string) => path.join(containerDir(ctx, id), 'container.json');
+export const exitFile = (ctx: Context, id: string) => path.join(containerDir(ctx, id), 'exit.json');
+export const logFile = (ctx: Context, id: string) => path.join(containerDir(ctx, id), 'ctr.log');
+export const bundleDir = (ctx: Context, id: string) => path.join(containerDir(ctx, id), 'bundle');
+export const mergedDir = (ctx: Context, id: string) => path.join(containerDir(ctx, id), 'merged');
+
+export function newId(): string {
+  return crypto.randomBytes(32).toString('hex');
+}
+
+const ADJ = ['brave', 'calm', 'eager', 'fancy', 'gentle', 'happy', 'jolly', 'kind', 'lucid', 'merry', 'nifty', 'proud', 'quirky', 'sharp', 'tender', 'vivid', 'witty', 'zen'];
+const NOUN = ['turing', 'hopper', 'lovelace', 'knuth', 'ritchie', 'thompson', 'curie', 'noether', 'euler', 'gauss', 'darwin', 'tesla', 'fermi', 'bohr', 'pike', 'torvalds'];
+export function randomName(): string {
+  const r = crypto.randomBytes(3);
+  return `${ADJ[r[0]! % ADJ.length]}_${NOUN[r[1]! % NOUN.length]}${r[2]! % 100}`;
+}
+
+export function readContainer(ctx: Context, id: string): ContainerRecord | undefined {
+  return readJson<ContainerRecord>(containerFile(ctx, id));
+}
+
+export function writeContainer(ctx: Context, rec: ContainerRecord): void {
+  writeJsonAtomic(containerFile(ctx, rec.id), rec);
+}
+
+export function readExit(ctx: Context, id: string): ExitRecord | undefined {
+  try {
+    return readJson<ExitRecord>(exitFile(ctx, id));
+  } catch {
+    return undefined;
+  }
+}
+
+/** All container ids on disk (directories holding a container.json). */
+export function listIds(ctx: Context): string[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(containersDir(ctx));
+  } catch {
+    return [];
+  }
+  return names.filter((n) => n.length === 64 && /^[0-9a-f]+$/.test(n));
+}
+
+export function lookupName(ctx: Context, name: string): string | undefined {
+  try {
+    return fs.readlinkSync(path.join(namesDir(ctx), name));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Finds a container by full id, name, or unique id prefix. */
+export function resolveContainer(ctx: Context, ref: string): ContainerRecord {
+  if (!ref) throw new ConmanError('EINVAL', 'no container name or id given');
+  if (/^[0-9a-f]{64}$/.test(ref)) {
+    const rec = readContainer(ctx, ref);
+    if (rec) return rec;
+  }
+  if (NAME_RE.test(ref)) {
+    const id = lookupName(ctx, ref);
+    if (id) {
+      const rec = readContainer(ctx, id);
+      if (rec) return rec;
+    }
+  }
+  if (/^[0-9a-f]+$/.test(ref)) {
+    const matches = listIds(ctx).filter((i) => i.startsWith(ref));
+    if (matches.length > 1) throw new ConmanError('EINVAL', `container id prefix ${ref} is ambiguous (${matches.length} containers)`);
+    if (matches.length === 1) {
+      const rec = readContainer(ctx, matches[0]!);
+      if (rec) return rec;
+    }
+  }
+  throw new ConmanError('ENOSUCHCTR', `no container with name or ID "${ref}" found: no such container`);
+}
+
+/**
+ * Creates a container's directory and record atomically: built under containers/.tmp-<id>, then the name
+ * symlink and the rename happen together under the global lock. Returns the record.
+ */
+export async function allocateContainer(
+  ctx: Context,
+  rec: ContainerRecord,
+  fill: (dir: string) => void,
+): Promise<void> {
+  const base = containersDir(ctx);
+  fs.mkdirSync(namesDir(ctx), { recursive: true });
+  const tmp = path.join(base, `.tmp-${rec.id}`);
+  fs.mkdirSync(tmp, { recursive: true });
+  try {
+    fill(tmp);
+    writeJsonAtomic(path.join(tmp, 'container.json'), rec);
+    await withLock(containersLock(ctx), () => {
+      const link = path.join(namesDir(ctx), rec.name);
+      const existing = lookupName(ctx, rec.name);
+      if (existing !== undefined) {
+        if (fs.existsSync(containerFile(ctx, existing))) {
+          throw new ConmanError(
+            'ENAMEINUSE',
+            `the container name "${rec.name}" is already in use by ${existing}. You have to remove that container to be able to reuse that name: that name is already in use`,
+            { hint: `use --replace, or conman rm -f ${rec.name}` },
+          );
+        }
+        fs.rmSync(link, { force: true }); // stale: its container is gone
+      }
+      fs.symlinkSync(rec.id, link);
+      try {
+        fs.renameSync(tmp, containerDir(ctx, rec.id));
+      } catch (e) {
+        fs.rmSync(link, { force: true });
+        throw e;
+      }
+    });
+  } catch (e) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+/** Removes a container's directory and name. The caller has made sure nothing is mounted or running. */
+export async function releaseContainer(ctx: Context, rec: ContainerRecord): Promise<void> {
+  const dir = containerDir(ctx, rec.id);
+  const gone = path.join(containersDir(ctx), `.rm-${rec.id}`);
+  await withLock(containersLock(ctx), () => {
+    if (lookupName(ctx, rec.name) === rec.id) fs.rmSync(path.join(namesDir(ctx), rec.name), { force: true });
+    try {
+      fs.renameSync(dir, gone);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+  });
+  fs.rmSync(gone, { recursive: true, force: true });
+}
+
+/** Runs fn under the container's lock with a fresh record; fails if the container vanished meanwhile. */
+export async function withContainer<T>(ctx: Context, id: string, fn: (rec: ContainerRecord) => Promise<T> | T): Promise<T> {
+  if (!fs.existsSync(containerFile(ctx, id))) throw new ConmanError('ENOSUCHCTR', `container ${id} no longer exists`);
+  return withLock(containerLock(ctx, id), async () => {
+    const rec = readContainer(ctx, id);
+    if (!rec) throw new ConmanError('ENOSUCHCTR', `container ${id} no longer exists`);
+    return fn(rec);
+  });
+}

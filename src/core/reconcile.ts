@@ -1,0 +1,95 @@
+/**
+ * What a container's state really is, computed from files only (no runc, no locks): container.json, the
+ * shim's exit.json, /proc for the shim and the container's init, and <runroot>/alive for reboots.
+ * Reads (ps, inspect, wait) use the result in memory; commands that change a container persist it.
+ */
+import fs from 'node:fs';
+import type { Context } from './context.js';
+import { readExit, type ContainerRecord, type ContainerState } from './containers.js';
+import { aliveFile } from '../storage/paths.js';
+
+/** Start time of a process (clock ticks after boot), or undefined if it does not exist (or is a zombie). */
+export function procStart(pid: number): string | undefined {
+  if (!pid || pid <= 0) return undefined;
+  let stat: string;
+  try {
+    stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  if (rest[0] === 'Z' || rest[0] === 'X') return undefined;
+  return rest[19];
+}
+
+export function processAlive(pid: number, start?: string): boolean {
+  const s = procStart(pid);
+  if (s === undefined) return false;
+  return start === undefined || s === start;
+}
+
+let bootIdCache: string | undefined;
+export function bootId(): string {
+  if (bootIdCache === undefined) {
+    try {
+      bootIdCache = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    } catch {
+      bootIdCache = 'unknown';
+    }
+  }
+  return bootIdCache;
+}
+
+/**
+ * True when the volatile root belongs to an earlier boot (or was wiped): every container that was running
+ * then is gone now. Marks the current boot afterwards.
+ */
+export function checkReboot(ctx: Context): boolean {
+  let cur: string | undefined;
+  try {
+    cur = fs.readFileSync(aliveFile(ctx), 'utf8').trim();
+  } catch {
+    cur = undefined;
+  }
+  if (cur === bootId()) return false;
+  try {
+    fs.mkdirSync(ctx.runroot, { recursive: true });
+    fs.writeFileSync(aliveFile(ctx), bootId() + '\n');
+  } catch {
+    /* read-only runroot: still report what we saw */
+  }
+  return true;
+}
+
+/** The live state of a container, derived without side effects. */
+export function liveState(ctx: Context, rec: ContainerRecord, rebooted = false): ContainerState {
+  const st = rec.state;
+  if (st.status !== 'running' && st.status !== 'stopping') return st;
+  const ex = readExit(ctx, rec.id);
+  if (ex) {
+    return {
+      ...st,
+      status: 'exited',
+      exitCode: ex.exitCode,
+      finishedAt: ex.finishedAt,
+      error: ex.error ?? st.error,
+      oomKilled: !!ex.oomKilled,
+      pid: 0,
+    };
+  }
+  const otherBoot = rebooted || (st.bootId !== undefined && st.bootId !== bootId());
+  if (!otherBoot) {
+    if (processAlive(st.shimPid, st.shimStart)) return st;
+    if (processAlive(st.pid, st.pidStart)) return st; // shim gone, container still running: honestly running
+  }
+  return {
+    ...st,
+    status: 'exited',
+    pid: 0,
+    exitCode: -1,
+    finishedAt: st.finishedAt ?? new Date().toISOString(),
+    error: otherBoot
+      ? 'the system rebooted while the container was running: exit code lost'
+      : 'the container exited while its conman shim was not running: exit code lost',
+  };
+}

@@ -1,0 +1,194 @@
+/**
+ * The OCI runtime spec (bundle/config.json) conman hands to runc: podman's defaults for namespaces,
+ * mounts, capabilities, masked paths; rlimits never above the host's hard limits; cgroups through runc's
+ * cgroupfs driver at /conman/<id> (v1 and v2: runc maps memory/pids/cpu to the right files).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { ConmanError } from './errors.js';
+import type { ContainerRecord } from './containers.js';
+
+export const DEFAULT_CAPS = [
+  'CAP_CHOWN',
+  'CAP_DAC_OVERRIDE',
+  'CAP_FOWNER',
+  'CAP_FSETID',
+  'CAP_KILL',
+  'CAP_NET_BIND_SERVICE',
+  'CAP_SETFCAP',
+  'CAP_SETGID',
+  'CAP_SETPCAP',
+  'CAP_SETUID',
+  'CAP_SYS_CHROOT',
+];
+
+const MASKED = [
+  '/proc/acpi',
+  '/proc/kcore',
+  '/proc/keys',
+  '/proc/latency_stats',
+  '/proc/timer_list',
+  '/proc/timer_stats',
+  '/proc/sched_debug',
+  '/proc/scsi',
+  '/sys/firmware',
+  '/sys/fs/selinux',
+  '/sys/dev/block',
+];
+const READONLY = ['/proc/asound', '/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
+
+export interface ResolvedUser {
+  uid: number;
+  gid: number;
+  additionalGids: number[];
+  home?: string;
+}
+
+function readLines(file: string): string[][] {
+  try {
+    return fs
+      .readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'))
+      .map((l) => l.split(':'));
+  } catch {
+    return [];
+  }
+}
+
+/** Resolves `user[:group]` (names or numbers) against the container's /etc/passwd and /etc/group. */
+export function resolveUser(rootfs: string, spec: string): ResolvedUser {
+  const [u = '', g] = (spec || '0').split(':', 2);
+  const passwd = readLines(path.join(rootfs, 'etc', 'passwd'));
+  const groups = readLines(path.join(rootfs, 'etc', 'group'));
+  let uid: number;
+  let gid = 0;
+  let home: string | undefined;
+  let uname: string | undefined;
+  const pw = /^\d+$/.test(u) ? passwd.find((p) => p[2] === u) : passwd.find((p) => p[0] === u);
+  if (pw) {
+    uid = Number(pw[2]);
+    gid = Number(pw[3]);
+    home = pw[5];
+    uname = pw[0];
+  } else if (/^\d+$/.test(u)) {
+    uid = Number(u);
+  } else {
+    throw new ConmanError('EINVAL', `unable to find user ${u}: no matching entries in passwd file`);
+  }
+  if (g !== undefined && g !== '') {
+    if (/^\d+$/.test(g)) gid = Number(g);
+    else {
+      const gr = groups.find((x) => x[0] === g);
+      if (!gr) throw new ConmanError('EINVAL', `unable to find group ${g}: no matching entries in group file`);
+      gid = Number(gr[2]);
+    }
+  }
+  const additionalGids = new Set<number>([gid]);
+  if (uname !== undefined && (g === undefined || g === '')) {
+    for (const gr of groups) {
+      if ((gr[3] ?? '').split(',').includes(uname)) additionalGids.add(Number(gr[2]));
+    }
+  }
+  return { uid, gid, additionalGids: [...additionalGids], home };
+}
+
+/** The host's hard limit for a resource, from /proc/self/limits ("unlimited" → Infinity). */
+function hostHardLimit(name: string): number {
+  try {
+    const line = fs
+      .readFileSync('/proc/self/limits', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith(name));
+    const v = line?.slice(26).trim().split(/\s+/)[1];
+    if (!v) return Infinity;
+    return v === 'unlimited' ? Infinity : Number(v);
+  } catch {
+    return Infinity;
+  }
+}
+
+export const isCgroupV2 = (): boolean => fs.existsSync('/sys/fs/cgroup/cgroup.controllers');
+
+export interface SpecOptions {
+  rootfs: string;
+  user: ResolvedUser;
+  /** network namespace to join (a bind-mounted netns file); undefined = a fresh one (or none for host) */
+  netnsPath?: string;
+  /** extra bind mounts such as /etc/hosts, /etc/resolv.conf, /etc/hostname from the container dir */
+  extraMounts?: Array<{ source: string; destination: string; readonly?: boolean }>;
+}
+
+export function buildSpec(rec: ContainerRecord, o: SpecOptions): Record<string, unknown> {
+  const c = rec.config;
+  const args = [...c.entrypoint, ...c.cmd];
+  if (args.length === 0) throw new ConmanError('EINVAL', 'no command specified for the container: the image has no Cmd or Entrypoint and none was given');
+  const env = [...c.env];
+  if (o.user.home && !env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${o.user.home}`);
+  if (!env.some((e) => e.startsWith('HOME='))) env.push('HOME=/root');
+  const nofile = Math.min(1048576, hostHardLimit('Max open files'));
+  const rlimits = Number.isFinite(nofile) ? [{ type: 'RLIMIT_NOFILE', hard: nofile, soft: nofile }] : [];
+
+  const ns: Array<{ type: string; path?: string }> = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }];
+  if (c.network !== 'host') ns.push(o.netnsPath ? { type: 'network', path: o.netnsPath } : { type: 'network' });
+  if (isCgroupV2()) ns.push({ type: 'cgroup' });
+
+  const mounts: Array<Record<string, unknown>> = [
+    { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
+    { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+    { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
+    { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
+    { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
+    c.network === 'host'
+      ? { destination: '/sys', type: 'bind', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] }
+      : { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+    { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'] },
+  ];
+  if (c.readOnly) {
+    for (const d of ['/tmp', '/var/tmp', '/run']) {
+      if (!c.mounts.some((m) => m.destination === d))
+        mounts.push({ destination: d, type: 'tmpfs', source: 'tmpfs', options: ['rw', 'nosuid', 'nodev', 'mode=1777'] });
+    }
+  }
+  for (const m of o.extraMounts ?? []) {
+    if (c.mounts.some((u) => u.destination === m.destination)) continue;
+    mounts.push({ destination: m.destination, type: 'bind', source: m.source, options: ['bind', 'rprivate', m.readonly ? 'ro' : 'rw'] });
+  }
+  for (const m of c.mounts) {
+    if (m.type === 'tmpfs') {
+      mounts.push({ destination: m.destination, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', ...m.options, ...(m.readonly ? ['ro'] : [])] });
+    } else {
+      mounts.push({ destination: m.destination, type: 'bind', source: m.source, options: ['rbind', 'rprivate', ...m.options, m.readonly ? 'ro' : 'rw'] });
+    }
+  }
+
+  const resources: Record<string, unknown> = { devices: [{ allow: false, access: 'rwm' }] };
+  if (c.memory) resources.memory = { limit: c.memory };
+  if (c.cpus) resources.cpu = { quota: Math.round(c.cpus * 100000), period: 100000 };
+  if (c.pidsLimit && c.pidsLimit > 0) resources.pids = { limit: c.pidsLimit };
+
+  return {
+    ociVersion: '1.0.2',
+    process: {
+      terminal: c.tty,
+      user: { uid: o.user.uid, gid: o.user.gid, additionalGids: o.user.additionalGids },
+      args,
+      env,
+      cwd: c.workingDir || '/',
+      capabilities: { bounding: DEFAULT_CAPS, effective: DEFAULT_CAPS, permitted: DEFAULT_CAPS },
+      rlimits,
+      noNewPrivileges: false,
+    },
+    root: { path: o.rootfs, readonly: c.readOnly },
+    hostname: c.hostname,
+    mounts,
+    annotations: { 'io.conman.name': rec.name },
+    linux: {
+      cgroupsPath: `/conman/${rec.id}`,
+      namespaces: ns,
+      resources,
+      maskedPaths: MASKED,
+      readonlyPaths: READONLY,
+    },
+  };
+}

@@ -1,0 +1,36 @@
+/**
+ * The attach protocol between the CLI and the shim (fd 3 of the shim, and the attach socket):
+ * frames of [1 byte stream][4 bytes big-endian length][payload].
+ * Streams: 0 stdin (to the container; an empty payload means EOF), 1 stdout, 2 stderr,
+ * 3 control (JSON: start config, started/failed reports, signal, resize), 4 exit (JSON {exitCode, error?}).
+ */
+export const STDIN = 0;
+export const STDOUT = 1;
+export const STDERR = 2;
+export const CONTROL = 3;
+export const EXIT = 4;
+
+export function frame(stream: number, payload: Buffer | string): Buffer {
+  const body = typeof payload === 'string' ? Buffer.from(payload) : payload;
+  const head = Buffer.allocUnsafe(5);
+  head[0] = stream;
+  head.writeUInt32BE(body.length, 1);
+  return Buffer.concat([head, body]);
+}
+
+/** Incremental decoder: push chunks, get complete frames via the callback. */
+export class FrameReader {
+  private buf: Buffer = Buffer.alloc(0);
+  constructor(private readonly onFrame: (stream: number, payload: Buffer) => void) {}
+  push(chunk: Buffer): void {
+    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+    while (this.buf.length >= 5) {
+      const len = this.buf.readUInt32BE(1);
+      if (this.buf.length < 5 + len) break;
+      const stream = this.buf[0]!;
+      const payload = this.buf.subarray(5, 5 + len);
+      this.buf = this.buf.subarray(5 + len);
+      this.onFrame(stream, payload);
+    }
+  }
+}

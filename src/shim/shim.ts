@@ -1,0 +1,345 @@
+/**
+ * conman's per-container shim (dist/shim.js). Spawned detached by the CLI with fd 3 a socketpair speaking
+ * the frame protocol of ./frames.ts. It receives its start config as the first control frame, runs
+ * `runc run --pid-file P -b BUNDLE ID` in the foreground as its child, reports {type:'started',pid} or
+ * {type:'failed',error} on fd 3, writes the k8s-file log, serves the attach socket, and when runc exits
+ * writes exit.json atomically, runs the container's cleanup (unmount, network teardown, --rm), sends the
+ * exit frame and ends. It holds no lock while the container runs.
+ *
+ * Output delivery: every chunk goes to the log first (writeSync), then to clients. The fd-3 client of a
+ * foreground `run`/`start -a` gets every byte: when its socket buffer is full the shim pauses reading the
+ * container's pipes (backpressure onto the container, as with a plain pipe). Other attach clients get a
+ * bounded buffer and are dropped when they fall 8 MB behind, so they can never block the container.
+ */
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { spawn } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
+import { frame, FrameReader, STDIN, STDOUT, STDERR, CONTROL, EXIT } from './frames.js';
+
+export interface ShimConfig {
+  id: string;
+  root: string;
+  runroot: string;
+  runtime: string;
+  installDir: string;
+  bundle: string;
+  runcRoot: string;
+  pidFile: string;
+  runcLog: string;
+  logPath: string;
+  exitPath: string;
+  attachPath: string;
+  stdin: boolean;
+  tty: boolean;
+  /** the fd-3 client wants the output and the exit code (foreground run, start -a) */
+  foreground: boolean;
+  rows?: number;
+  cols?: number;
+}
+
+const CLIENT_LIMIT = 8 * 1024 * 1024;
+
+let cfg: ShimConfig | undefined;
+let ctlOpen = true;
+let started = false;
+let containerPid = 0;
+let finished = false;
+const clients = new Set<net.Socket>();
+const pending: Array<[number, Buffer]> = [];
+let stdinSink: Writable | undefined;
+let writeStdin: ((b: Buffer) => void) | undefined;
+let endStdin: (() => void) | undefined;
+let resize: ((cols: number, rows: number) => void) | undefined;
+const pausables: Readable[] = [];
+let logFd = -1;
+let runcStderr = '';
+
+const ctl = new net.Socket({ fd: 3, readable: true, writable: true });
+ctl.on('error', () => {});
+ctl.on('close', () => {
+  ctlOpen = false;
+  if (!cfg) process.exit(0);
+  for (const p of pausables) p.resume();
+});
+const ctlReader = new FrameReader((stream, payload) => onClientFrame(stream, payload, true));
+ctl.on('data', (d: Buffer) => ctlReader.push(d));
+
+function onClientFrame(stream: number, payload: Buffer, fromCtl: boolean): void {
+  if (stream === CONTROL) {
+    let msg: Record<string, unknown>;
+    try {
+      msg = JSON.parse(payload.toString());
+    } catch {
+      return;
+    }
+    if (msg.type === 'start' && fromCtl && !cfg) {
+      cfg = msg.config as ShimConfig;
+      start(cfg);
+    } else if (msg.type === 'signal' && containerPid) {
+      try {
+        process.kill(containerPid, msg.signal as NodeJS.Signals);
+      } catch {
+        /* gone */
+      }
+    } else if (msg.type === 'resize' && resize) {
+      resize(Number(msg.cols) || 80, Number(msg.rows) || 24);
+    }
+  } else if (stream === STDIN && writeStdin) {
+    if (payload.length === 0) endStdin?.();
+    else writeStdin(payload);
+  }
+}
+
+function sendCtl(buf: Buffer): void {
+  if (!ctlOpen) return;
+  const ok = ctl.write(buf);
+  if (!ok && cfg?.foreground) {
+    for (const p of pausables) p.pause();
+    ctl.once('drain', () => {
+      for (const p of pausables) p.resume();
+    });
+  }
+}
+
+function broadcast(buf: Buffer): void {
+  if (cfg?.foreground) sendCtl(buf);
+  for (const c of clients) {
+    if (c.writableLength > CLIENT_LIMIT) {
+      c.destroy();
+      clients.delete(c);
+      continue;
+    }
+    c.write(buf);
+  }
+}
+
+function timestamp(): string {
+  const iso = new Date().toISOString(); // ...ss.mmmZ
+  const sub = (process.hrtime.bigint() % 1000000n).toString().padStart(6, '0');
+  return `${iso.slice(0, -1)}${sub}Z`;
+}
+
+/** k8s-file: `<RFC3339Nano> stdout|stderr F|P <text>`; P marks a line continued in the next record. */
+function logChunk(stream: number, chunk: Buffer): void {
+  if (logFd < 0) return;
+  const name = stream === STDOUT ? 'stdout' : 'stderr';
+  const ts = timestamp();
+  const parts: Buffer[] = [];
+  let start = 0;
+  while (start < chunk.length) {
+    const nl = chunk.indexOf(10, start);
+    if (nl < 0) {
+      parts.push(Buffer.from(`${ts} ${name} P `), chunk.subarray(start), Buffer.from('\n'));
+      break;
+    }
+    parts.push(Buffer.from(`${ts} ${name} F `), chunk.subarray(start, nl + 1));
+    start = nl + 1;
+  }
+  const buf = Buffer.concat(parts);
+  try {
+    let off = 0;
+    while (off < buf.length) off += fs.writeSync(logFd, buf, off);
+  } catch {
+    /* disk full: the clients still get the output */
+  }
+}
+
+function output(stream: number, chunk: Buffer): void {
+  if (!started) {
+    pending.push([stream, chunk]);
+    if (stream === STDERR) runcStderr += chunk.toString();
+    return;
+  }
+  logChunk(stream, chunk);
+  broadcast(frame(stream, chunk));
+}
+
+function readPid(): number {
+  try {
+    return Number(fs.readFileSync(cfg!.pidFile, 'utf8').trim()) || 0;
+  } catch {
+    return 0;
+  }
+}
+
+function procStart(pid: number): string | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+function markStarted(pid: number): void {
+  if (started) return;
+  started = true;
+  containerPid = pid;
+  sendCtl(frame(CONTROL, JSON.stringify({ type: 'started', pid, pidStart: procStart(pid), shimPid: process.pid })));
+  for (const [s, c] of pending.splice(0)) {
+    logChunk(s, c);
+    broadcast(frame(s, c));
+  }
+}
+
+function runcError(): string {
+  try {
+    const lines = fs.readFileSync(cfg!.runcLog, 'utf8').trim().split('\n');
+    for (let i = lines.length - 1; i >= 0; i--) {
+      try {
+        const j = JSON.parse(lines[i]!);
+        if (j.level === 'error' && j.msg) return String(j.msg);
+      } catch {
+        /* not json */
+      }
+    }
+  } catch {
+    /* no log */
+  }
+  return runcStderr.trim() || 'the OCI runtime failed without a message';
+}
+
+function listen(c: ShimConfig): void {
+  const server = net.createServer((sock) => {
+    clients.add(sock);
+    const r = new FrameReader((s, p) => onClientFrame(s, p, false));
+    sock.on('data', (d: Buffer) => r.push(d));
+    sock.on('error', () => {});
+    sock.on('close', () => clients.delete(sock));
+  });
+  server.on('error', () => {});
+  let p = c.attachPath;
+  if (Buffer.byteLength(p) >= 100) {
+    // sun_path is 108 bytes: bind through /proc/self/fd/N of the directory instead
+    const dfd = fs.openSync(path.dirname(p), 'r');
+    p = `/proc/self/fd/${dfd}/${path.basename(p)}`;
+  }
+  try {
+    fs.rmSync(c.attachPath, { force: true });
+    server.listen(p);
+    server.unref();
+  } catch {
+    /* attach unavailable; the run still works */
+  }
+}
+
+function start(c: ShimConfig): void {
+  fs.mkdirSync(path.dirname(c.attachPath), { recursive: true });
+  listen(c);
+  logFd = fs.openSync(c.logPath, 'a');
+  const args = ['--root', c.runcRoot, '--log', c.runcLog, '--log-format', 'json', 'run', '--pid-file', c.pidFile, '-b', c.bundle, c.id];
+  let onExit: (code: number | null, signal: NodeJS.Signals | null) => void;
+  const exited = new Promise<number>((resolve) => {
+    onExit = (code, signal) => resolve(code ?? 128 + (signal ? (os_signals[signal] ?? 0) : 0));
+  });
+  if (c.tty) {
+    const req = createRequire(__filename);
+    const pty = req('node-pty') as typeof import('node-pty');
+    const p = pty.spawn(c.runtime, args, { cols: c.cols || 80, rows: c.rows || 24, cwd: c.bundle, env: process.env as Record<string, string>, name: 'xterm' });
+    p.onData((d: string) => output(STDOUT, Buffer.from(d, 'binary')));
+    p.onExit(({ exitCode, signal }) => setTimeout(() => onExit(signal ? null : exitCode, signal ? (signalName(signal) as NodeJS.Signals) : null), 20));
+    writeStdin = (b) => p.write(b.toString('binary'));
+    endStdin = () => p.write('\x04');
+    resize = (cols, rows) => {
+      try {
+        p.resize(cols, rows);
+      } catch {
+        /* exited */
+      }
+    };
+  } else {
+    const child = spawn(c.runtime, args, { stdio: [c.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], cwd: c.bundle });
+    child.on('error', (e) => {
+      runcStderr += `cannot run ${c.runtime}: ${e.message}`;
+      onExit(127, null);
+    });
+    child.stdout!.on('data', (d: Buffer) => output(STDOUT, d));
+    child.stderr!.on('data', (d: Buffer) => output(STDERR, d));
+    pausables.push(child.stdout!, child.stderr!);
+    if (c.stdin && child.stdin) {
+      stdinSink = child.stdin;
+      stdinSink.on('error', () => {});
+      writeStdin = (b) => stdinSink!.write(b);
+      endStdin = () => stdinSink!.end();
+    }
+    child.on('close', (code, signal) => onExit(code, signal));
+  }
+  const check = () => {
+    if (started) return;
+    const pid = readPid();
+    if (pid) markStarted(pid);
+  };
+  let watcher: fs.FSWatcher | undefined;
+  try {
+    watcher = fs.watch(path.dirname(c.pidFile), check);
+  } catch {
+    /* polling below */
+  }
+  const poll = setInterval(check, 25);
+  void exited.then(async (code) => {
+    clearInterval(poll);
+    watcher?.close();
+    check();
+    await finish(code);
+  });
+}
+
+const os_signals: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGILL: 4, SIGTRAP: 5, SIGABRT: 6, SIGBUS: 7, SIGFPE: 8, SIGKILL: 9, SIGUSR1: 10, SIGSEGV: 11, SIGUSR2: 12, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15 };
+function signalName(n: number): string {
+  return Object.keys(os_signals).find((k) => os_signals[k] === n) ?? 'SIGKILL';
+}
+
+function writeAtomic(file: string, data: string): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  const fd = fs.openSync(tmp, 'w');
+  fs.writeSync(fd, data);
+  fs.fsyncSync(fd);
+  fs.closeSync(fd);
+  fs.renameSync(tmp, file);
+}
+
+async function finish(code: number): Promise<void> {
+  if (finished) return;
+  finished = true;
+  const c = cfg!;
+  if (!started) {
+    sendCtl(frame(CONTROL, JSON.stringify({ type: 'failed', error: runcError(), exitCode: code })));
+    await endAll();
+    return;
+  }
+  const exit = { exitCode: code, finishedAt: new Date().toISOString() };
+  let error: string | undefined;
+  try {
+    writeAtomic(c.exitPath, JSON.stringify(exit) + '\n');
+  } catch (e) {
+    error = `cannot write exit file: ${(e as Error).message}`;
+  }
+  if (logFd >= 0) fs.closeSync(logFd);
+  logFd = -1;
+  try {
+    const { makeContext } = await import('../core/context.js');
+    const { cleanupContainer } = await import('../core/cleanup.js');
+    const ctx = makeContext({ root: c.root, runroot: c.runroot, runtime: c.runtime }, c.installDir, {});
+    await cleanupContainer(ctx, c.id, { exit });
+  } catch (e) {
+    error = `cleanup failed: ${(e as Error).message}`;
+    try {
+      fs.appendFileSync(path.join(path.dirname(c.exitPath), 'shim.log'), `${new Date().toISOString()} ${error}\n`);
+    } catch {
+      /* container removed */
+    }
+  }
+  broadcast(frame(EXIT, JSON.stringify({ exitCode: code, error })));
+  if (!c.foreground) sendCtl(frame(EXIT, JSON.stringify({ exitCode: code, error })));
+  await endAll();
+}
+
+async function endAll(): Promise<void> {
+  const waits: Array<Promise<void>> = [];
+  for (const s of [...clients, ...(ctlOpen ? [ctl] : [])]) waits.push(new Promise((r) => s.end(() => r())));
+  await Promise.race([Promise.all(waits), new Promise((r) => setTimeout(r, 2000))]);
+  process.exit(0);
+}
