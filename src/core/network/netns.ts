@@ -1,0 +1,69 @@
+/**
+ * Persistent network namespaces as files: `unshare --net=FILE` bind-mounts a new namespace onto FILE (and,
+ * in the same exec, `ip link set lo up` runs inside it). runc joins it by path; removing it is umount + unlink.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ConmanError } from '../errors.js';
+import { MNT_DETACH, native } from '../native.js';
+
+export function createNetns(file: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, '', { flag: 'w', mode: 0o444 });
+  const r = spawnSync('unshare', [`--net=${file}`, 'ip', 'link', 'set', 'lo', 'up'], { timeout: 30_000 });
+  if (r.error || r.status !== 0) {
+    removeNetns(file, '');
+    const msg = r.error?.message ?? r.stderr.toString().trim();
+    throw new ConmanError('ENETWORK', `cannot create network namespace ${file}: ${msg}`, {
+      hint: 'conman needs util-linux unshare and iproute2 ip, and must run as root',
+    });
+  }
+}
+
+function isMounted(file: string): boolean {
+  try {
+    const mi = fs.readFileSync('/proc/self/mountinfo', 'utf8');
+    return mi.split('\n').some((l) => l.split(' ')[4] === file);
+  } catch {
+    return false;
+  }
+}
+
+/** Unmounts and deletes a netns file; missing is fine. installDir finds the native addon ('' = use umount(8)). */
+export function removeNetns(file: string, installDir: string): void {
+  if (!fs.existsSync(file)) return;
+  for (let i = 0; i < 4 && isMounted(file); i++) {
+    try {
+      if (!installDir) throw new Error('no addon');
+      native(installDir).umount(file, MNT_DETACH);
+    } catch {
+      spawnSync('umount', ['-l', file]);
+    }
+  }
+  fs.rmSync(file, { force: true });
+}
+
+/** The nsfs inode of a netns file (undefined when it is not a namespace). */
+export function netnsInode(file: string): number | undefined {
+  try {
+    const st = fs.statSync(file);
+    return st.dev !== fs.statSync(path.dirname(file)).dev ? st.ino : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The inodes of every network namespace some process is in. */
+export function liveNetnsInodes(): Set<number> {
+  const out = new Set<number>();
+  for (const p of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      out.add(fs.statSync(`/proc/${p}/ns/net`).ino);
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
