@@ -1,0 +1,169 @@
+/** rmi, tag, prune, inspect: operations on image records (images.json under images.lock). */
+import type { Context } from '../context.js';
+import { ConmanError } from '../errors.js';
+import {
+  garbageCollect,
+  imageConfig,
+  imagesInUse,
+  layerDiffDirs,
+  matchImage,
+  readImages,
+  updateImages,
+  type ImageRecord,
+} from '../images.js';
+import { looksLikeId, parseReference, repoName } from './reference.js';
+
+export interface RmiResult {
+  untagged: string[];
+  deleted: string[];
+  errors: ConmanError[];
+}
+
+/** Normalised name for a ref the user typed as a name (not an id), or undefined. */
+function nameOf(images: ImageRecord[], ref: string, img: ImageRecord): string | undefined {
+  if (looksLikeId(ref) && img.id.startsWith(ref.replace(/^sha256:/, ''))) return undefined;
+  try {
+    const r = parseReference(ref);
+    if (r.digest) return undefined;
+    const full = `${repoName(r)}:${r.tag}`;
+    if (img.names.includes(full)) return full;
+    const tail = `/${r.repository.replace(/^library\//, '')}:${r.tag}`;
+    return img.names.find((n) => n.endsWith(tail));
+  } catch {
+    return undefined;
+  }
+}
+
+export async function removeImages(ctx: Context, refs: string[], opts: { force?: boolean; all?: boolean } = {}): Promise<RmiResult> {
+  const res: RmiResult = { untagged: [], deleted: [], errors: [] };
+  await updateImages(ctx, (images) => {
+    const used = imagesInUse(ctx);
+    const list = opts.all ? images.map((i) => i.id) : refs;
+    for (const ref of list) {
+      let img: ImageRecord | undefined;
+      try {
+        img = matchImage(images, ref);
+      } catch (e) {
+        res.errors.push(e as ConmanError);
+        continue;
+      }
+      if (!img) {
+        res.errors.push(new ConmanError('ENOSUCHIMAGE', `${ref}: image not known`, { exitCode: 1 }));
+        continue;
+      }
+      const name = nameOf(images, ref, img);
+      if (name && img.names.length > 1) {
+        img.names = img.names.filter((n) => n !== name);
+        res.untagged.push(name);
+        continue;
+      }
+      if (!name && img.names.length > 1 && !opts.force && !opts.all) {
+        res.errors.push(
+          new ConmanError('EIMAGEINUSE', `unable to delete image ${img.id.slice(0, 12)} by ID with more than one tag (${img.names.join(', ')}): please force removal`, {
+            exitCode: 2,
+          }),
+        );
+        continue;
+      }
+      const users = used.get(img.id);
+      if (users && !opts.force) {
+        res.errors.push(
+          new ConmanError('EIMAGEINUSE', `image ${img.names[0] ?? img.id.slice(0, 12)} is in use by container(s) ${users.join(', ')}`, {
+            exitCode: 2,
+            hint: 'remove the containers first, or use rmi -f',
+          }),
+        );
+        continue;
+      }
+      res.untagged.push(...img.names);
+      res.deleted.push(img.id);
+      images.splice(images.indexOf(img), 1);
+    }
+    if (res.deleted.length) garbageCollect(ctx, images);
+  });
+  return res;
+}
+
+/** The name `tag`/`load` store for a user-typed target: short names go under localhost/, like podman. */
+export function targetName(input: string): string {
+  const r = parseReference(input);
+  if (r.digest) throw new ConmanError('EINVAL', `invalid tag target ${JSON.stringify(input)}: a digest cannot be a tag`);
+  if (r.shortName) return `localhost/${r.repository.replace(/^library\//, '')}:${r.tag}`;
+  return `${repoName(r)}:${r.tag}`;
+}
+
+export async function tagImage(ctx: Context, src: string, targets: string[]): Promise<string[]> {
+  const names = targets.map(targetName);
+  return updateImages(ctx, (images) => {
+    const img = matchImage(images, src);
+    if (!img) throw new ConmanError('ENOSUCHIMAGE', `${src}: image not known`);
+    for (const n of names) {
+      for (const i of images) if (i !== img) i.names = i.names.filter((x) => x !== n);
+      if (!img.names.includes(n)) img.names.push(n);
+    }
+    return names;
+  });
+}
+
+export async function pruneImages(ctx: Context, all: boolean): Promise<string[]> {
+  const removed: string[] = [];
+  await updateImages(ctx, (images) => {
+    const used = imagesInUse(ctx);
+    for (const img of [...images]) {
+      if (used.has(img.id)) continue;
+      if (!all && img.names.length > 0) continue;
+      images.splice(images.indexOf(img), 1);
+      removed.push(img.id);
+    }
+    if (removed.length) garbageCollect(ctx, images);
+  });
+  return removed;
+}
+
+export async function inspectImage(ctx: Context, img: ImageRecord): Promise<Record<string, unknown>> {
+  const cfg = await imageConfig(ctx, img);
+  const c = cfg.config ?? {};
+  const config: Record<string, unknown> = {};
+  if (c.User) config.User = c.User;
+  if (c.ExposedPorts) config.ExposedPorts = c.ExposedPorts;
+  config.Env = c.Env ?? [];
+  if (c.Entrypoint) config.Entrypoint = c.Entrypoint;
+  if (c.Cmd) config.Cmd = c.Cmd;
+  if (c.Volumes) config.Volumes = c.Volumes;
+  config.WorkingDir = c.WorkingDir ?? '';
+  config.Labels = c.Labels ?? null;
+  if (c.StopSignal) config.StopSignal = c.StopSignal;
+  const dirs = layerDiffDirs(ctx, img);
+  return {
+    Id: img.id,
+    Digest: img.digest ?? img.manifestDigest ?? `sha256:${img.id}`,
+    RepoTags: img.names,
+    RepoDigests: img.repoDigests,
+    Parent: '',
+    Comment: '',
+    Created: cfg.created ?? img.created,
+    Config: config,
+    Version: '',
+    Author: cfg.author ?? '',
+    Architecture: cfg.architecture ?? '',
+    Os: cfg.os ?? '',
+    ...(cfg.variant ? { Variant: cfg.variant } : {}),
+    Size: img.size,
+    VirtualSize: img.size,
+    GraphDriver: {
+      Name: 'overlay',
+      Data: { LowerDir: dirs.slice(0, -1).reverse().join(':') || undefined, UpperDir: dirs[dirs.length - 1] },
+    },
+    RootFS: { Type: 'layers', Layers: img.layers },
+    Labels: c.Labels ?? null,
+    Annotations: {},
+    ManifestType: undefined,
+    User: c.User ?? '',
+    History: cfg.history ?? [],
+    NamesHistory: [],
+  };
+}
+
+export function listImages(ctx: Context): ImageRecord[] {
+  return readImages(ctx);
+}
