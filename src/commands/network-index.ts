@@ -1,6 +1,18 @@
 import { group, type Command } from './types.js';
+import { networkCreateCommand } from './network-create.js';
+import { networkLsCommand } from './network-ls.js';
+import { networkInspectCommand } from './network-inspect.js';
+import { networkRmCommand } from './network-rm.js';
+import { networkPruneCommand } from './network-prune.js';
+import { portCommand } from './port.js';
 
 /** Top-level network-related commands (port). */
-export const networkTopLevel: Command[] = [];
+export const networkTopLevel: Command[] = [portCommand];
 /** `conman network <sub>`: create, ls, inspect, rm, prune. */
-export const networkGroup: Command = group('network', 'Manage networks', []);
+export const networkGroup: Command = group('network', 'Manage networks', [
+  networkCreateCommand,
+  networkLsCommand,
+  networkInspectCommand,
+  networkRmCommand,
+  networkPruneCommand,
+]);

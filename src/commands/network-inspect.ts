@@ -1,0 +1,28 @@
+import type { Command, WithCtx } from './types.js';
+
+export const networkInspectCommand: Command = {
+  command: 'inspect <network..>',
+  describe: 'Show the configuration of networks',
+  builder: (y) =>
+    y
+      .positional('network', { type: 'string', array: true, describe: 'Network names' })
+      .option('format', { alias: 'f', type: 'string', describe: 'Go template such as {{.Subnets}}' }),
+  handler: async (argv: unknown) => {
+    const a = argv as WithCtx<{ network: string[]; format?: string }>;
+    const cfg = await import('../core/network/config.js');
+    const { networkJson, renderTemplate } = await import('./network-format.js');
+    const { ConmanError, describeError } = await import('../core/errors.js');
+    const found = [];
+    const errors: string[] = [];
+    for (const name of a.network) {
+      try {
+        found.push((await cfg.getNetwork(a.ctx, name)).info);
+      } catch (e) {
+        errors.push(describeError(e));
+      }
+    }
+    if (a.format && a.format !== 'json') process.stdout.write(found.map((n) => renderTemplate(a.format!, n) + '\n').join(''));
+    else process.stdout.write(JSON.stringify(found.map(networkJson), null, 2) + '\n');
+    if (errors.length) throw new ConmanError('ENOSUCHNET', errors.join('\n'));
+  },
+};

@@ -1,0 +1,48 @@
+import type { Command, WithCtx } from './types.js';
+import type { PortMapping } from '../core/network/index.js';
+
+export const portCommand: Command = {
+  command: 'port [container] [port]',
+  describe: "List a container's published ports",
+  builder: (y) =>
+    y
+      .positional('container', { type: 'string', describe: 'Container name or id' })
+      .positional('port', { type: 'string', describe: 'Only this container port (PORT[/PROTO])' })
+      .option('all', { alias: 'a', type: 'boolean', describe: 'All running containers' })
+      .option('latest', { alias: 'l', type: 'boolean', hidden: true }),
+  handler: async (argv: unknown) => {
+    const a = argv as WithCtx<{ container?: string; port?: string; all?: boolean }>;
+    const { ConmanError } = await import('../core/errors.js');
+    const net = await import('../core/network/index.js');
+    const { resolveContainer, readContainer } = await import('../core/containers.js');
+    if (!a.all && !a.container) throw new ConmanError('EUSAGE', 'conman port needs a container, or --all');
+    if (a.all && a.container && !a.port) {
+      a.port = a.container;
+      a.container = undefined;
+    }
+    const fmt = (m: PortMapping) => `${m.hostIP || '0.0.0.0'}:${m.hostPort}`;
+    const portsOf = (id: string): PortMapping[] => {
+      const s = net.networkState(a.ctx, id);
+      if (s) return s.ports;
+      const rec = readContainer(a.ctx, id);
+      return ((rec?.config?.extra?.ports as PortMapping[] | undefined) ?? []).filter((p) => p.hostPort);
+    };
+    const ids = a.container ? [resolveContainer(a.ctx, a.container).id] : net.allNetworkStates(a.ctx).map((s) => s.id);
+    let out = '';
+    if (a.port) {
+      const [p, proto = 'tcp'] = a.port.split('/');
+      for (const id of ids) {
+        const ms = portsOf(id).filter((m) => String(m.containerPort) === p && m.protocol === proto);
+        if (!ms.length && a.container) throw new ConmanError('EINVAL', `failed to find published port "${a.port}"`);
+        out += ms.map((m) => fmt(m) + '\n').join('');
+      }
+    } else {
+      for (const id of ids) {
+        const ms = portsOf(id);
+        if (a.all && ms.length) out += `${id.slice(0, 12)}\t${readContainer(a.ctx, id)?.name ?? ''}\n`;
+        out += ms.map((m) => `${net.formatMapping(m)}\n`).join('');
+      }
+    }
+    process.stdout.write(out);
+  },
+};
