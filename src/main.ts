@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yargs from 'yargs';
 import { commands } from './commands/index.js';
+import { splitRunArgv } from './commands/run-argv.js';
 import { ConmanError, ExitCodeError, EXIT_ERROR } from './core/errors.js';
 import { makeContext, type Context } from './core/context.js';
 import { VERSION } from './version.js';
@@ -34,7 +35,7 @@ function report(e: unknown): number {
 export async function main(argv: string[]): Promise<void> {
   debugOn = argv.includes('debug') || process.env.CONMAN_LOG_LEVEL === 'debug';
   let ctx: Context | undefined;
-  const y = yargs(argv)
+  const y = yargs(splitRunArgv(argv))
     .scriptName('conman')
     .usage('conman [options] <command>\n\nA daemonless container manager.')
     .option('root', { type: 'string', describe: 'Persistent storage root (env CONMAN_ROOT)', global: true })
