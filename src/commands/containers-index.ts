@@ -1,6 +1,24 @@
 import { group, type Command } from './types.js';
+import { runCommand } from './run.js';
+import { createCommand } from './create.js';
+import { startCommand } from './start.js';
+import { stopCommand } from './stop.js';
+import { killCommand } from './kill.js';
+import { rmCommand } from './rm.js';
+import { restartCommand } from './restart.js';
+import { waitCommand } from './wait.js';
+import { psCommand, psCommandNamed } from './ps.js';
+import { inspectCommand } from './inspect.js';
+import { logsCommand } from './logs.js';
+import { containerPruneCommand } from './container-prune.js';
+
+const common = [runCommand, createCommand, startCommand, stopCommand, killCommand, rmCommand, restartCommand, waitCommand, inspectCommand, logsCommand];
 
 /** Top-level container commands (run, create, start, ps, ...). */
-export const containerCommands: Command[] = [];
+export const containerCommands: Command[] = [...common, psCommand];
 /** `conman container <sub>`: the same modules plus ls, prune, ... */
-export const containerGroup: Command = group('container', 'Manage containers', []);
+export const containerGroup: Command = group('container', 'Manage containers', [
+  ...common,
+  psCommandNamed('ls', ['list', 'ps']),
+  containerPruneCommand,
+]);

@@ -1,7 +1,7 @@
 /**
  * A container's cleanup after its process exited, like `podman container cleanup`: run by the shim itself
  * (so it happens with no CLI alive) and by `rm`/`start` when a shim died before doing it.
- * THE place for network teardown: see teardownHook below.
+ * Network teardown happens here through nethooks.ts.
  */
 import fs from 'node:fs';
 import type { Context } from './context.js';
@@ -16,6 +16,7 @@ import {
   type ExitRecord,
 } from './containers.js';
 import { liveState } from './reconcile.js';
+import { teardownNetworkHook } from './nethooks.js';
 import { runcRoot, volatileDir } from '../storage/paths.js';
 import path from 'node:path';
 
@@ -42,13 +43,6 @@ export function unmountRootfs(ctx: Context, id: string): void {
   }
 }
 
-/**
- * Network teardown goes here (issue 5): called once per stop, before the state is persisted as exited,
- * with the record as it was while running. Must be idempotent.
- */
-export async function teardownHook(_ctx: Context, _rec: ContainerRecord): Promise<void> {
-  /* networking hooks in here */
-}
 
 /** Removes runc's leftover state for a container whose runc died too (normally `runc run` deletes it). */
 export function dropRuncState(ctx: Context, id: string): void {
@@ -94,7 +88,7 @@ export async function cleanupContainer(
       }
       if (st.status === 'running' || st.status === 'stopping') return r; // restarted meanwhile
       unmountRootfs(ctx, id);
-      await teardownHook(ctx, r);
+      await teardownNetworkHook(ctx, r); // network teardown: see nethooks.ts
       r.state = { ...st, mounted: false, pid: 0 };
       if (r.config.autoRemove && opts.removeIfAuto !== false) {
         r.state.status = 'removing';

@@ -1,0 +1,79 @@
+import fs from 'node:fs';
+import type { Command, WithCtx } from './types.js';
+import { ConmanError } from '../core/errors.js';
+
+interface LogsArgs {
+  container: string;
+  tail?: number;
+  timestamps?: boolean;
+  since?: string;
+  until?: string;
+  follow?: boolean;
+}
+
+export const logsCommand: Command = {
+  command: 'logs <container>',
+  describe: "Show a container's output",
+  builder: (y) =>
+    y
+      .positional('container', { type: 'string' })
+      .option('tail', { type: 'number', describe: 'Show only the last N lines' })
+      .option('timestamps', { alias: 't', type: 'boolean', describe: 'Prefix each line with its time' })
+      .option('since', { type: 'string', describe: 'Only lines since this time or duration (e.g. 10m)' })
+      .option('until', { type: 'string', describe: 'Only lines before this time or duration' })
+      .option('follow', { alias: 'f', type: 'boolean', describe: 'Keep printing new output until the container stops' }),
+  handler: async (argv) => {
+    const a = argv as unknown as WithCtx<LogsArgs>;
+    const ctx = a.ctx;
+    const { resolveContainer, logFile } = await import('../core/containers.js');
+    const logs = await import('../core/logs.js');
+    if (a.tail !== undefined && (!Number.isInteger(a.tail) || a.tail < -1)) throw new ConmanError('EINVAL', `invalid --tail ${a.tail}`);
+    const since = a.since !== undefined ? logs.parseTime(a.since, '--since') : undefined;
+    const until = a.until !== undefined ? logs.parseTime(a.until, '--until') : undefined;
+    const rec = resolveContainer(ctx, a.container);
+    const file = logFile(ctx, rec.id);
+    const carry = new Map();
+    const emit = (lines: import('../core/logs.js').LogLine[]) => {
+      for (const l of lines) {
+        if (since !== undefined || until !== undefined) {
+          const t = logs.tsMillis(l.ts);
+          if (since !== undefined && t < since) continue;
+          if (until !== undefined && t > until) continue;
+        }
+        const out = l.stream === 'stdout' ? process.stdout : process.stderr;
+        if (a.timestamps) out.write(`${l.ts} `);
+        out.write(l.data);
+      }
+    };
+    const buf = logs.readLogFile(file);
+    const first = logs.parseLog(buf, carry);
+    let lines = first.lines;
+    if (a.tail !== undefined && a.tail >= 0) lines = a.tail === 0 ? [] : lines.slice(-a.tail);
+    emit(lines);
+    if (!a.follow) return;
+    let offset = first.used;
+    const { current } = await import('../core/lifecycle.js');
+    for (;;) {
+      const cur = current(ctx, rec.id);
+      const running = !!cur && (cur.state.status === 'running' || cur.state.status === 'stopping');
+      let size = 0;
+      try {
+        size = fs.statSync(file).size;
+      } catch {
+        return;
+      }
+      if (size > offset) {
+        const fd = fs.openSync(file, 'r');
+        const chunk = Buffer.alloc(size - offset);
+        fs.readSync(fd, chunk, 0, chunk.length, offset);
+        fs.closeSync(fd);
+        const p = logs.parseLog(chunk, carry);
+        offset += p.used;
+        emit(p.lines);
+        continue;
+      }
+      if (!running) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  },
+};

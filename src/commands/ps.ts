@@ -1,0 +1,85 @@
+import type { Command, WithCtx } from './types.js';
+import { ConmanError } from '../core/errors.js';
+
+interface PsArgs {
+  all?: boolean;
+  quiet?: boolean;
+  noTrunc?: boolean;
+  format?: string;
+  filter?: string[];
+  latest?: boolean;
+  last?: number;
+}
+
+const trunc = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 3)}...` : s);
+
+export function psCommandNamed(command: string, aliases: string[] = []): Command {
+  return {
+    command,
+    aliases,
+    describe: 'List containers',
+    builder: (y) =>
+      y
+        .option('all', { alias: 'a', type: 'boolean', describe: 'Show all containers (default: running only)' })
+        .option('quiet', { alias: 'q', type: 'boolean', describe: 'Print only container ids' })
+        .option('no-trunc', { type: 'boolean', describe: 'Do not truncate ids and commands' })
+        .option('format', { type: 'string', describe: 'json, or a Go template such as {{.Names}}' })
+        .option('filter', { alias: 'f', type: 'string', array: true, describe: 'Filter: name=, id=, status=, label=, ancestor=' })
+        .option('latest', { alias: 'l', type: 'boolean', describe: 'Show only the latest created container' })
+        .option('last', { alias: 'n', type: 'number', describe: 'Show the n last created containers' }),
+    handler: async (argv) => {
+    const a = argv as unknown as WithCtx<PsArgs>;
+      const { listContainers, psJson, psTemplateFields, statusText, ago } = await import('../core/ps.js');
+      let list = listContainers(a.ctx);
+      const filters = a.filter ?? [];
+      if (!a.all && !filters.some((f) => f.startsWith('status='))) list = list.filter((r) => r.state.status === 'running' || r.state.status === 'stopping');
+      for (const f of filters) {
+        const i = f.indexOf('=');
+        if (i < 0) throw new ConmanError('EINVAL', `invalid filter "${f}": expected KEY=VALUE`);
+        const k = f.slice(0, i);
+        const v = f.slice(i + 1);
+        if (k === 'name') list = list.filter((r) => new RegExp(v).test(r.name));
+        else if (k === 'id') list = list.filter((r) => r.id.startsWith(v));
+        else if (k === 'status') list = list.filter((r) => r.state.status === v || (v === 'running' && r.state.status === 'stopping'));
+        else if (k === 'label') {
+          const j = v.indexOf('=');
+          list = list.filter((r) => (j < 0 ? v in r.config.labels : r.config.labels[v.slice(0, j)] === v.slice(j + 1)));
+        } else if (k === 'ancestor') list = list.filter((r) => r.image.name.includes(v) || r.image.id.startsWith(v));
+        else if (k === 'exited') list = list.filter((r) => r.state.status === 'exited' && String(r.state.exitCode) === v);
+        else throw new ConmanError('EINVAL', `invalid filter "${k}"`);
+      }
+      if (a.latest) list = list.slice(0, 1);
+      if (a.last !== undefined && a.last >= 0) list = list.slice(0, a.last);
+      let out = '';
+      if (a.quiet) {
+        for (const r of list) out += `${a.noTrunc ? r.id : r.id.slice(0, 12)}\n`;
+      } else if (a.format === 'json') {
+        out = JSON.stringify(list.map(psJson), null, 4) + '\n';
+      } else if (a.format) {
+        const { render, splitTable } = await import('../core/format.js');
+        const t = splitTable(a.format);
+        if (t.header) out += t.header + '\n';
+        for (const r of list) out += render(t.body, psTemplateFields(r, !!a.noTrunc)) + '\n';
+      } else {
+        const rows = [['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES']];
+        for (const r of list) {
+          const cmd = [...r.config.entrypoint, ...r.config.cmd].join(' ');
+          rows.push([
+            a.noTrunc ? r.id : r.id.slice(0, 12),
+            r.image.name,
+            a.noTrunc ? cmd : trunc(cmd, 20),
+            `${ago(r.created)} ago`,
+            statusText(r),
+            '',
+            r.name,
+          ]);
+        }
+        const w = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+        for (const row of rows) out += row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(w[i]! + 2))).join('').trimEnd() + '\n';
+      }
+      process.stdout.write(out);
+    },
+  };
+}
+
+export const psCommand = psCommandNamed('ps');

@@ -1,0 +1,37 @@
+import type { Command, WithCtx } from './types.js';
+import { ConmanError } from '../core/errors.js';
+import { forEachRef } from './each.js';
+
+export const rmCommand: Command = {
+  command: 'rm [containers..]',
+  describe: 'Remove one or more containers',
+  builder: (y) =>
+    y
+      .positional('containers', { type: 'string', array: true })
+      .option('force', { alias: 'f', type: 'boolean', describe: 'Stop and remove running containers; ignore missing ones' })
+      .option('all', { alias: 'a', type: 'boolean', describe: 'Remove all containers' })
+      .option('time', { alias: 't', type: 'number', describe: 'Seconds to wait for a stop before killing (with -f)' })
+      .option('ignore', { alias: 'i', type: 'boolean', describe: 'Ignore containers that do not exist' }),
+  handler: async (argv) => {
+    const a = argv as unknown as WithCtx<{ containers?: string[]; force?: boolean; all?: boolean; time?: number; ignore?: boolean }>;
+    const ctx = a.ctx;
+    const lc = await import('../core/lifecycle.js');
+    await lc.reconcileAfterReboot(ctx);
+    let refs = a.containers ?? [];
+    if (a.all) {
+      const { listIds } = await import('../core/containers.js');
+      refs = listIds(ctx);
+      if (!refs.length) return;
+    }
+    if (!refs.length) throw new ConmanError('EUSAGE', 'rm needs at least one container (or --all)');
+    await forEachRef(refs, async (ref) => {
+      try {
+        await lc.removeContainer(ctx, ref, { force: a.force, time: a.time ?? 0 });
+      } catch (e) {
+        if ((a.force || a.ignore) && (e as ConmanError).code === 'ENOSUCHCTR') return;
+        throw e;
+      }
+      process.stdout.write(`${ref}\n`);
+    });
+  },
+};

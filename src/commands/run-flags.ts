@@ -1,0 +1,67 @@
+/** The flags `run` and `create` share, and their translation into CreateOptions. */
+import type { Argv } from './types.js';
+import type { CreateOptions } from '../core/lifecycle.js';
+
+export function runFlags(y: Argv): Argv {
+  return y
+    .positional('image', { type: 'string', describe: 'Image to run', demandOption: true })
+    .positional('command', { type: 'string', array: true, describe: 'Command and arguments' })
+    .option('name', { type: 'string', describe: 'Assign a name to the container' })
+    .option('env', { alias: 'e', type: 'string', array: true, describe: 'Set environment variables (KEY=VALUE or KEY)' })
+    .option('env-file', { type: 'string', array: true, describe: 'Read environment variables from a file' })
+    .option('workdir', { alias: 'w', type: 'string', describe: 'Working directory inside the container' })
+    .option('user', { alias: 'u', type: 'string', describe: 'User[:group] to run as (names or numbers)' })
+    .option('entrypoint', { type: 'string', describe: "Override the image's entrypoint (string or JSON array)" })
+    .option('volume', { alias: 'v', type: 'string', array: true, describe: 'Bind mount HOST-DIR:CONTAINER-DIR[:ro]' })
+    .option('mount', { type: 'string', array: true, describe: 'Attach a mount: type=bind,source=,target=[,ro] or type=tmpfs,target=' })
+    .option('read-only', { type: 'boolean', describe: 'Mount the root filesystem read-only' })
+    .option('hostname', { type: 'string', describe: 'Container host name' })
+    .option('memory', { alias: 'm', type: 'string', describe: 'Memory limit (e.g. 512m, 1g)' })
+    .option('cpus', { type: 'string', describe: 'Number of CPUs (e.g. 0.5)' })
+    .option('pids-limit', { type: 'string', describe: 'Limit the number of processes (-1 unlimited)' })
+    .option('stop-signal', { type: 'string', describe: 'Signal to stop the container (default SIGTERM)' })
+    .option('stop-timeout', { type: 'string', describe: 'Seconds to wait before killing the container on stop (default 10)' })
+    .option('cidfile', { type: 'string', describe: 'Write the container id to this file' })
+    .option('replace', { type: 'boolean', describe: 'Replace an existing container of the same name' })
+    .option('label', { alias: 'l', type: 'string', array: true, describe: 'Set metadata (KEY=VALUE)' })
+    .option('rm', { type: 'boolean', describe: 'Remove the container when it exits' })
+    .option('interactive', { alias: 'i', type: 'boolean', describe: 'Keep stdin open and pass it to the container' })
+    .option('tty', { alias: 't', type: 'boolean', describe: 'Allocate a pseudo-terminal' })
+    .option('network', { alias: ['net'], type: 'string', describe: 'Network mode: none, host (default none)' })
+    .option('pull', { type: 'string', describe: 'Pull policy: missing (default), always, never, newer' })
+    .option('quiet', { alias: 'q', type: 'boolean', describe: 'Do not print pull progress' });
+}
+
+const arr = (v: unknown): string[] | undefined => (v === undefined ? undefined : (Array.isArray(v) ? v : [v]).map(String));
+
+export function createOptions(a: Record<string, unknown>): CreateOptions {
+  const cmd = [...((a.command as string[] | undefined) ?? []), ...((a['--'] as string[] | undefined) ?? [])].map(String);
+  return {
+    image: String(a.image),
+    command: cmd,
+    name: a.name as string | undefined,
+    env: arr(a.env),
+    envFile: arr(a.envFile),
+    workdir: a.workdir as string | undefined,
+    user: a.user as string | undefined,
+    entrypoint: a.entrypoint as string | undefined,
+    volume: arr(a.volume),
+    mount: arr(a.mount),
+    readOnly: a.readOnly as boolean | undefined,
+    hostname: a.hostname as string | undefined,
+    memory: a.memory as string | undefined,
+    cpus: a.cpus as string | undefined,
+    pidsLimit: a.pidsLimit as string | undefined,
+    stopSignal: a.stopSignal as string | undefined,
+    stopTimeout: a.stopTimeout as string | undefined,
+    cidfile: a.cidfile as string | undefined,
+    replace: a.replace as boolean | undefined,
+    label: arr(a.label),
+    rm: a.rm as boolean | undefined,
+    interactive: a.interactive as boolean | undefined,
+    tty: a.tty as boolean | undefined,
+    network: a.network as string | undefined,
+    pull: a.pull as string | undefined,
+    quiet: a.quiet as boolean | undefined,
+  };
+}

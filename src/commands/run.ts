@@ -1,0 +1,51 @@
+import type { Command, WithCtx } from './types.js';
+import { runFlags, createOptions } from './run-flags.js';
+import { ExitCodeError } from '../core/errors.js';
+
+export const runCommand: Command = {
+  command: 'run <image> [command..]',
+  describe: 'Run a command in a new container',
+  builder: (y) =>
+    runFlags(y)
+      .option('detach', { alias: 'd', type: 'boolean', describe: 'Run in the background and print the container id' })
+      .option('detach-keys', { type: 'string', describe: 'Key sequence to detach (with -it)' }),
+  handler: async (argv) => {
+    const a = argv as unknown as WithCtx<Record<string, unknown>>;
+    const ctx = a.ctx;
+    const o = createOptions(a);
+    const lc = await import('../core/lifecycle.js');
+    lc.validateCreate(o); // bad input fails before anything starts
+    // the shim's node starts while we look up the image, mount and write the spec
+    const { spawnShim } = await import('../core/shim-client.js');
+    const shim = spawnShim(ctx);
+    const detach = !!a.detach;
+    let rec;
+    try {
+      await lc.reconcileAfterReboot(ctx);
+      rec = await lc.createContainer(ctx, o);
+    } catch (e) {
+      shim.abort();
+      throw e;
+    }
+    const fg = await import('../core/foreground.js');
+    if (!detach) fg.wireOutput(shim);
+    try {
+      await lc.startContainer(ctx, rec.id, {
+        shim,
+        foreground: !detach,
+        rows: process.stdout.rows,
+        cols: process.stdout.columns,
+      });
+    } catch (e) {
+      if (o.rm) await lc.removeContainer(ctx, rec.id, { force: true }).catch(() => {});
+      throw e;
+    }
+    if (detach) {
+      shim.detach();
+      process.stdout.write(`${rec.id}\n`);
+      return;
+    }
+    const code = await fg.runForeground(ctx, rec.id, shim, !!o.interactive);
+    if (code !== 0) throw new ExitCodeError(code);
+  },
+};

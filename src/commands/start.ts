@@ -1,0 +1,39 @@
+import type { Command, WithCtx } from './types.js';
+import { ConmanError, ExitCodeError } from '../core/errors.js';
+import { forEachRef } from './each.js';
+
+export const startCommand: Command = {
+  command: 'start <containers..>',
+  describe: 'Start one or more containers',
+  builder: (y) =>
+    y
+      .positional('containers', { type: 'string', array: true, describe: 'Containers (name or id)' })
+      .option('attach', { alias: 'a', type: 'boolean', describe: "Attach the container's output and return its exit code" })
+      .option('interactive', { alias: 'i', type: 'boolean', describe: 'Pass stdin to the container (with -a)' }),
+  handler: async (argv) => {
+    const a = argv as unknown as WithCtx<{ containers: string[]; attach?: boolean; interactive?: boolean }>;
+    const ctx = a.ctx;
+    const lc = await import('../core/lifecycle.js');
+    const { resolveContainer } = await import('../core/containers.js');
+    await lc.reconcileAfterReboot(ctx);
+    if (a.attach) {
+      if (a.containers.length !== 1) throw new ConmanError('EUSAGE', 'start --attach takes exactly one container');
+      const rec = resolveContainer(ctx, a.containers[0]!);
+      const { spawnShim } = await import('../core/shim-client.js');
+      const fg = await import('../core/foreground.js');
+      const shim = spawnShim(ctx);
+      fg.wireOutput(shim);
+      const r = await lc.startContainer(ctx, rec.id, { shim, foreground: true, rows: process.stdout.rows, cols: process.stdout.columns });
+      if (!r) throw new ConmanError('ECTRSTATE', `container ${rec.name} is already running`);
+      const code = await fg.runForeground(ctx, rec.id, shim, !!(a.interactive && rec.config.interactive));
+      if (code !== 0) throw new ExitCodeError(code);
+      return;
+    }
+    await forEachRef(a.containers, async (ref) => {
+      const rec = resolveContainer(ctx, ref);
+      const r = await lc.startContainer(ctx, rec.id);
+      r?.shim.detach();
+      process.stdout.write(`${ref}\n`);
+    });
+  },
+};

@@ -1,0 +1,186 @@
+/**
+ * ps and inspect: read container.json (and exit.json) files directly, no locks, no runc, so the cost stays
+ * flat as containers grow.
+ */
+import path from 'node:path';
+import type { Context } from './context.js';
+import { containerDir } from '../storage/paths.js';
+import { listIds, logFile, readContainer, type ContainerRecord } from './containers.js';
+import { checkReboot, liveState } from './reconcile.js';
+
+export function listContainers(ctx: Context): ContainerRecord[] {
+  const rebooted = checkReboot(ctx);
+  const out: ContainerRecord[] = [];
+  for (const id of listIds(ctx)) {
+    let rec: ContainerRecord | undefined;
+    try {
+      rec = readContainer(ctx, id);
+    } catch {
+      continue;
+    }
+    if (!rec) continue;
+    out.push({ ...rec, state: liveState(ctx, rec, rebooted) });
+  }
+  out.sort((a, b) => (a.created < b.created ? 1 : -1));
+  return out;
+}
+
+export function ago(iso: string | undefined, now = Date.now()): string {
+  if (!iso) return '';
+  const s = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
+  if (s < 1) return 'Less than a second';
+  if (s < 60) return `${s} second${s === 1 ? '' : 's'}`;
+  const m = Math.round(s / 60);
+  if (m < 60) return m === 1 ? 'About a minute' : `${m} minutes`;
+  const h = Math.round(m / 60);
+  if (h < 48) return h === 1 ? 'About an hour' : `${h} hours`;
+  return `${Math.round(h / 24)} days`;
+}
+
+export function statusText(rec: ContainerRecord): string {
+  const st = rec.state;
+  if (st.status === 'running' || st.status === 'stopping') return `Up ${ago(st.startedAt)}`;
+  if (st.status === 'exited') return `Exited (${st.exitCode}) ${ago(st.finishedAt)} ago`;
+  if (st.status === 'created') return 'Created';
+  return st.status[0]!.toUpperCase() + st.status.slice(1);
+}
+
+const unix = (iso?: string) => (iso ? Math.floor(Date.parse(iso) / 1000) : 0);
+const ZERO = '0001-01-01T00:00:00Z';
+
+/** podman ps --format json entry. */
+export function psJson(rec: ContainerRecord): Record<string, unknown> {
+  const st = rec.state;
+  const c = rec.config;
+  return {
+    AutoRemove: c.autoRemove,
+    Command: [...c.entrypoint, ...c.cmd],
+    Created: unix(rec.created),
+    CreatedAt: rec.created,
+    Exited: st.status === 'exited',
+    ExitedAt: unix(st.finishedAt),
+    ExitCode: st.exitCode,
+    Id: rec.id,
+    ID: rec.id,
+    Image: rec.image.name,
+    ImageID: rec.image.id,
+    IsInfra: false,
+    Labels: c.labels,
+    Mounts: c.mounts.map((m) => m.destination),
+    Names: [rec.name],
+    Namespaces: {},
+    Networks: [],
+    Pid: st.status === 'running' ? st.pid : 0,
+    Pod: '',
+    PodName: '',
+    Ports: null,
+    StartedAt: unix(st.startedAt),
+    State: st.status === 'stopping' ? 'running' : st.status,
+    Status: statusText(rec),
+  };
+}
+
+/** Fields for `ps --format '{{.X}}'` templates (podman's names). */
+export function psTemplateFields(rec: ContainerRecord, noTrunc: boolean): Record<string, unknown> {
+  const j = psJson(rec);
+  return {
+    ...j,
+    ID: noTrunc ? rec.id : rec.id.slice(0, 12),
+    Names: rec.name,
+    Command: [...rec.config.entrypoint, ...rec.config.cmd].join(' '),
+    Created: `${ago(rec.created)} ago`,
+    CreatedAt: rec.created,
+    RunningFor: ago(rec.created),
+    Ports: '',
+    Labels: Object.entries(rec.config.labels).map(([k, v]) => `${k}=${v}`).join(','),
+    Size: '',
+  };
+}
+
+export function inspectJson(ctx: Context, rec: ContainerRecord): Record<string, unknown> {
+  const st = rec.state;
+  const c = rec.config;
+  const dir = containerDir(ctx, rec.id);
+  const args = [...c.entrypoint, ...c.cmd];
+  return {
+    Id: rec.id,
+    Created: rec.created,
+    Path: args[0] ?? '',
+    Args: args.slice(1),
+    State: {
+      OciVersion: '1.0.2',
+      Status: st.status === 'stopping' ? 'running' : st.status,
+      Running: st.status === 'running' || st.status === 'stopping',
+      Paused: false,
+      Restarting: false,
+      OOMKilled: !!st.oomKilled,
+      Dead: false,
+      Pid: st.status === 'running' || st.status === 'stopping' ? st.pid : 0,
+      ConmonPid: st.status === 'running' || st.status === 'stopping' ? st.shimPid : 0,
+      ExitCode: st.exitCode,
+      Error: st.error ?? '',
+      StartedAt: st.startedAt ?? ZERO,
+      FinishedAt: st.finishedAt ?? ZERO,
+    },
+    Image: rec.image.id,
+    ImageName: rec.image.name,
+    Rootfs: '',
+    ResolvConfPath: path.join(dir, 'resolv.conf'),
+    HostnamePath: path.join(dir, 'hostname'),
+    HostsPath: path.join(dir, 'hosts'),
+    StaticDir: dir,
+    OCIConfigPath: path.join(dir, 'bundle', 'config.json'),
+    OCIRuntime: path.basename(ctx.runtime),
+    LogPath: logFile(ctx, rec.id),
+    Name: rec.name,
+    RestartCount: 0,
+    Driver: 'overlay',
+    MountLabel: '',
+    ProcessLabel: '',
+    Mounts: c.mounts.map((m) => ({
+      Type: m.type,
+      Source: m.source,
+      Destination: m.destination,
+      Driver: '',
+      Mode: '',
+      Options: m.options,
+      RW: !m.readonly,
+      Propagation: m.type === 'bind' ? 'rprivate' : '',
+    })),
+    GraphDriver: { Name: 'overlay', Data: { UpperDir: path.join(dir, 'upper'), WorkDir: path.join(dir, 'work'), MergedDir: path.join(dir, 'merged') } },
+    Config: {
+      Hostname: c.hostname,
+      Domainname: '',
+      User: c.user,
+      AttachStdin: false,
+      AttachStdout: false,
+      AttachStderr: false,
+      Tty: c.tty,
+      OpenStdin: c.interactive,
+      StdinOnce: false,
+      Env: c.env,
+      Cmd: c.cmd,
+      Image: rec.image.name,
+      Volumes: null,
+      WorkingDir: c.workingDir,
+      Entrypoint: c.entrypoint,
+      Labels: c.labels,
+      Annotations: {},
+      StopSignal: c.stopSignal,
+      StopTimeout: c.stopTimeout,
+    },
+    HostConfig: {
+      AutoRemove: c.autoRemove,
+      Memory: c.memory ?? 0,
+      NanoCpus: c.cpus ? Math.round(c.cpus * 1e9) : 0,
+      CpuQuota: c.cpus ? Math.round(c.cpus * 100000) : 0,
+      CpuPeriod: c.cpus ? 100000 : 0,
+      PidsLimit: c.pidsLimit ?? 0,
+      ReadonlyRootfs: c.readOnly,
+      NetworkMode: c.network,
+      Binds: c.mounts.filter((m) => m.type === 'bind').map((m) => `${m.source}:${m.destination}${m.readonly ? ':ro' : ''}`),
+      Tmpfs: Object.fromEntries(c.mounts.filter((m) => m.type === 'tmpfs').map((m) => [m.destination, m.options.join(',')])),
+    },
+    NetworkSettings: { Ports: {}, IPAddress: '', Gateway: '', MacAddress: '', Networks: {} },
+  };
+}
