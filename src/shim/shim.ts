@@ -56,6 +56,7 @@ let resize: ((cols: number, rows: number) => void) | undefined;
 const pausables: Readable[] = [];
 let logFd = -1;
 let runcStderr = '';
+let cleanupModules: Promise<[typeof import('../core/context.js'), typeof import('../core/cleanup.js')]> | undefined;
 
 const ctl = new net.Socket({ fd: 3, readable: true, writable: true });
 ctl.on('error', () => {});
@@ -279,6 +280,11 @@ function start(c: ShimConfig): void {
     /* polling below */
   }
   const poll = setInterval(check, 25);
+  // load the cleanup code while runc works, so the exit path does not pay for it
+  setImmediate(() => {
+    cleanupModules = Promise.all([import('../core/context.js'), import('../core/cleanup.js')]);
+    cleanupModules.catch(() => {});
+  });
   void exited.then(async (code) => {
     clearInterval(poll);
     watcher?.close();
@@ -320,8 +326,8 @@ async function finish(code: number): Promise<void> {
   if (logFd >= 0) fs.closeSync(logFd);
   logFd = -1;
   try {
-    const { makeContext } = await import('../core/context.js');
-    const { cleanupContainer } = await import('../core/cleanup.js');
+    const [{ makeContext }, { cleanupContainer }] = await (cleanupModules ??
+      Promise.all([import('../core/context.js'), import('../core/cleanup.js')]));
     const ctx = makeContext({ root: c.root, runroot: c.runroot, runtime: c.runtime }, c.installDir, {});
     await cleanupContainer(ctx, c.id, { exit });
   } catch (e) {
