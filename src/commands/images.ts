@@ -8,7 +8,7 @@ export const imagesCommand: Command = {
       .positional('image', { type: 'string', describe: 'Show only images matching this name' })
       .option('quiet', { alias: 'q', type: 'boolean', describe: 'Print only image ids' })
       .option('all', { alias: 'a', type: 'boolean', describe: 'Show all images (conman has no intermediate images)' })
-      .option('no-trunc', { type: 'boolean', describe: 'Do not truncate image ids' })
+      .option('trunc', { type: 'boolean', default: true, describe: 'Truncate image ids (--no-trunc: show full ids)' })
       .option('noheading', { alias: 'n', type: 'boolean', describe: 'Do not print the header' })
       .option('digests', { type: 'boolean', describe: 'Show digests' })
       .option('filter', { alias: 'f', type: 'string', array: true, describe: 'dangling=true|false, reference=PATTERN' })
@@ -34,7 +34,7 @@ export const imagesCommand: Command = {
       else throw new ConmanError('EINVAL', `invalid filter ${JSON.stringify(f)}: supported are dangling=, reference=`);
     }
     images.sort((a, b) => Date.parse(b.created) - Date.parse(a.created));
-    const noTrunc = !!argv.noTrunc;
+    const noTrunc = argv.trunc === false;
     const showId = (id: string) => (noTrunc ? `sha256:${id}` : id.slice(0, 12));
     if (argv.quiet) {
       const seen = new Set<string>();
