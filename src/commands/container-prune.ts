@@ -6,7 +6,7 @@ export const containerPruneCommand: Command = {
   builder: (y) =>
     y
       .option('force', { alias: 'f', type: 'boolean', describe: 'Do not ask for confirmation' })
-      .option('filter', { type: 'string', array: true, describe: 'label=KEY[=VALUE]' }),
+      .option('filter', { type: 'string', describe: 'label=KEY[=VALUE]' }),
   handler: async (argv) => {
     const a = argv as unknown as WithCtx<{ force?: boolean; filter?: string[] }>;
     const ctx = a.ctx;
@@ -16,7 +16,7 @@ export const containerPruneCommand: Command = {
     for (const r of listContainers(ctx)) {
       if (r.state.status !== 'exited' && r.state.status !== 'created') continue;
       let skip = false;
-      for (const f of a.filter ?? []) {
+      for (const f of a.filter === undefined ? [] : ([] as string[]).concat(a.filter)) {
         const m = /^label=([^=]+)(?:=(.*))?$/.exec(f);
         if (m) skip ||= m[2] === undefined ? !(m[1]! in r.config.labels) : r.config.labels[m[1]!] !== m[2];
       }

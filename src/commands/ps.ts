@@ -24,14 +24,14 @@ export function psCommandNamed(command: string, aliases: string[] = []): Command
         .option('quiet', { alias: 'q', type: 'boolean', describe: 'Print only container ids' })
         .option('no-trunc', { type: 'boolean', describe: 'Do not truncate ids and commands' })
         .option('format', { type: 'string', describe: 'json, or a Go template such as {{.Names}}' })
-        .option('filter', { alias: 'f', type: 'string', array: true, describe: 'Filter: name=, id=, status=, label=, ancestor=' })
+        .option('filter', { alias: 'f', type: 'string', describe: 'Filter: name=, id=, status=, label=, ancestor=' })
         .option('latest', { alias: 'l', type: 'boolean', describe: 'Show only the latest created container' })
         .option('last', { alias: 'n', type: 'number', describe: 'Show the n last created containers' }),
     handler: async (argv) => {
     const a = argv as unknown as WithCtx<PsArgs>;
       const { listContainers, psJson, psTemplateFields, statusText, ago } = await import('../core/ps.js');
       let list = listContainers(a.ctx);
-      const filters = a.filter ?? [];
+      const filters = a.filter === undefined ? [] : ([] as string[]).concat(a.filter);
       if (!a.all && !filters.some((f) => f.startsWith('status='))) list = list.filter((r) => r.state.status === 'running' || r.state.status === 'stopping');
       for (const f of filters) {
         const i = f.indexOf('=');

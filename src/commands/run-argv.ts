@@ -32,6 +32,7 @@ export function splitRunArgv(argv: string[]): string[] {
       if (!a.includes('=') && (RUN_VALUE.has(a) || GLOBAL_VALUE.has(a))) i++;
       continue;
     }
+    if (a === '-v') argv = [...argv.slice(0, i), '--volume', ...argv.slice(i + 1)]; // -v is --version globally
     if (a.startsWith('-') && a.length > 1) {
       const last = a[a.length - 1]!;
       if (!a.includes('=') && SHORT_VALUE.has(last)) i++;
