@@ -56,7 +56,8 @@ export interface NetworkRequest {
 export interface NetworkSetup {
   mode: 'bridge' | 'none' | 'host';
   network?: string;
-  /** The namespace file for the OCI spec's `{type: 'network', path}`; absent for host (share the host's). */
+  /** The namespace file for the OCI spec's `{type: 'network', path}`; absent for host (share the host's)
+   *  and none (let runc make a fresh one, which has only lo). */
   netnsPath?: string;
   hostname: string;
   /** Host paths to bind-mount onto /etc/hosts, /etc/resolv.conf and /etc/hostname. */
@@ -222,34 +223,15 @@ export async function setupNetwork(ctx: Context, req: NetworkRequest): Promise<N
   }
   const hostname = req.hostname || req.id.slice(0, 12);
   if (mode === 'none') {
-    const netnsPath = netnsFile(ctx, req.id);
+    // runc makes a fresh namespace with only lo (and brings lo up): nothing to set up, nothing to tear down.
     const names = [...new Set([hostname, req.name, ...(req.aliases ?? [])])];
-    const extra = [...extraHosts];
-    return withLock(ctrLock(ctx, req.id), async () => {
-      if (fs.existsSync(stateDir(ctx, req.id))) await teardownLocked(ctx, req.id);
-      createNetns(netnsPath);
-      const state: NetState = {
-        ...baseState(ctx, req, hostname, dir),
-        network: 'none',
-        netnsPath,
-        list: { cniVersion: '1.0.0', name: 'none', plugins: [] },
-        extraHosts: extra,
-      };
-      try {
-        writeJsonAtomic(stateFile(ctx, req.id), state);
-        const files = writeFiles(
-          dir,
-          renderHosts({ self: [{ ip: '127.0.1.1', names }], peers: [], extra: extraHosts }),
-          renderResolv(hostResolv, { ...resolvOpts, keepLoopback: false }),
-          hostname,
-        );
-        return { mode, netnsPath, hostname, files, ips: [], ports: [] };
-      } catch (e) {
-        removeNetns(netnsPath, ctx.installDir);
-        fs.rmSync(stateDir(ctx, req.id), { recursive: true, force: true });
-        throw e;
-      }
-    });
+    const files = writeFiles(
+      dir,
+      renderHosts({ self: [{ ip: '127.0.1.1', names }], peers: [], extra: extraHosts }),
+      renderResolv(hostResolv, { ...resolvOpts, keepLoopback: false }),
+      hostname,
+    );
+    return { mode, hostname, files, ips: [], ports: [] };
   }
 
   const { info, list } = await getNetwork(ctx, netName!);
