@@ -27,7 +27,15 @@ export function runFlags(y: Argv): Argv {
     .option('rm', { type: 'boolean', describe: 'Remove the container when it exits' })
     .option('interactive', { alias: 'i', type: 'boolean', describe: 'Keep stdin open and pass it to the container' })
     .option('tty', { alias: 't', type: 'boolean', describe: 'Allocate a pseudo-terminal' })
-    .option('network', { alias: ['net'], type: 'string', describe: 'Network mode: none, host (default none)' })
+    .option('network', { alias: ['net'], type: 'string', describe: 'Network: bridge (the default network), none, host, or a network name' })
+    .option('publish', { alias: 'p', type: 'string', describe: 'Publish a port: [ip:][hostPort:]containerPort[/tcp|udp]' })
+    .option('publish-all', { alias: 'P', type: 'boolean', describe: "Publish the image's exposed ports on free host ports" })
+    .option('ip', { type: 'string', describe: 'Static IPv4 address on the network' })
+    .option('network-alias', { type: 'string', describe: 'Extra name of the container on its network' })
+    .option('add-host', { type: 'string', describe: 'Add a HOST:IP line to /etc/hosts' })
+    .option('dns', { type: 'string', describe: 'DNS server for /etc/resolv.conf' })
+    .option('dns-search', { type: 'string', describe: 'DNS search domain for /etc/resolv.conf' })
+    .option('dns-option', { type: 'string', describe: 'DNS option for /etc/resolv.conf' })
     .option('pull', { type: 'string', describe: 'Pull policy: missing (default), always, never, newer' })
     .option('quiet', { alias: 'q', type: 'boolean', describe: 'Do not print pull progress' });
 }
@@ -61,6 +69,16 @@ export function createOptions(a: Record<string, unknown>): CreateOptions {
     interactive: a.interactive as boolean | undefined,
     tty: a.tty as boolean | undefined,
     network: a.network as string | undefined,
+    net: {
+      publish: arr(a.publish),
+      publishAll: a.publishAll as boolean | undefined,
+      ip: a.ip as string | undefined,
+      networkAlias: arr(a.networkAlias),
+      addHost: arr(a.addHost),
+      dns: arr(a.dns),
+      dnsSearch: arr(a.dnsSearch),
+      dnsOption: arr(a.dnsOption),
+    },
     pull: a.pull as string | undefined,
     quiet: a.quiet as boolean | undefined,
   };

@@ -62,6 +62,8 @@ export interface CreateOptions {
   interactive?: boolean;
   tty?: boolean;
   network?: string;
+  /** the other network flags (-p, -P, --ip, --dns, ...): checked by src/core/network/options.ts */
+  net?: Omit<import('./network/options.js').NetFlags, 'network'>;
   pull?: string;
   quiet?: boolean;
 }
@@ -265,6 +267,8 @@ function etcFiles(dir: string, id: string, hostname: string): void {
 
 export async function createContainer(ctx: Context, o: CreateOptions): Promise<ContainerRecord> {
   const v = validateCreate(o);
+  const { parseNetFlags, addExposed } = await import('./network/options.js');
+  const netv = parseNetFlags(ctx, { ...o.net, network: o.network });
   const images = await import('./images.js');
   let img = v.pull === 'always' ? undefined : await images.findImage(ctx, o.image);
   if (!img) {
@@ -282,7 +286,7 @@ export async function createContainer(ctx: Context, o: CreateOptions): Promise<C
   if (o.tty && !env.has('TERM')) env.set('TERM', 'xterm');
   env.set('container', 'conman');
   for (const [k, val] of v.env) env.set(k, val);
-  const hostname = o.hostname ?? id.slice(0, 12);
+  const hostname = o.hostname ?? (netv.network === 'host' ? os.hostname() : id.slice(0, 12));
   if (!env.has('HOSTNAME')) env.set('HOSTNAME', hostname);
 
   const entrypoint = v.entrypoint ?? ic.Entrypoint ?? [];
@@ -309,8 +313,8 @@ export async function createContainer(ctx: Context, o: CreateOptions): Promise<C
     autoRemove: !!o.rm,
     interactive: !!o.interactive,
     tty: !!o.tty,
-    network: v.network,
-    extra: { lowerDirs: lower },
+    network: netv.network,
+    extra: { lowerDirs: lower, net: addExposed(netv.extra, ic.ExposedPorts) },
   };
   const rec: ContainerRecord = {
     schema: 1,
@@ -452,6 +456,12 @@ export async function startContainer(ctx: Context, id: string, opts: StartOption
           unmountRootfs(ctx, id);
         } catch {
           /* reported below */
+        }
+        try {
+          const { teardownNetworkHook } = await import('./nethooks.js');
+          await teardownNetworkHook(ctx, rec); // nothing half-made: release what setupNetworkHook took
+        } catch {
+          /* stale network setups are cleaned up by the next setup */
         }
         rec.state = { ...st, mounted: false, error: (e as Error).message };
         writeContainer(ctx, rec);

@@ -6,19 +6,42 @@
  * - teardownNetworkHook: called by cleanupContainer (in the shim when the container exits, or by rm/start
  *   when the shim died) under the container's lock. Must be idempotent.
  * Keep imports here lazy: this module is bundled into the shim.
+ *
+ * The network settings live in rec.config.network ('bridge' | 'none' | 'host' | a network name) and
+ * rec.config.extra.net (NetExtra, src/core/network/options.ts). setupNetwork writes the container dir's
+ * hosts, resolv.conf and hostname (in place), which startContainer bind-mounts.
  */
 import type { Context } from './context.js';
 import type { ContainerRecord } from './containers.js';
+import type { NetExtra } from './network/options.js';
 
 export interface NetworkSetup {
   netnsPath?: string;
   extraMounts?: Array<{ source: string; destination: string; readonly?: boolean }>;
 }
 
-export async function setupNetworkHook(_ctx: Context, _rec: ContainerRecord): Promise<NetworkSetup> {
-  return {};
+export async function setupNetworkHook(ctx: Context, rec: ContainerRecord): Promise<NetworkSetup> {
+  const c = rec.config;
+  const x = (c.extra?.net ?? { ports: [] }) as NetExtra;
+  const { setupNetwork } = await import('./network/index.js');
+  const s = await setupNetwork(ctx, {
+    id: rec.id,
+    name: rec.name,
+    hostname: c.hostname,
+    network: c.network,
+    ports: x.ports,
+    ip: x.ip,
+    aliases: x.aliases,
+    dns: x.dns,
+    dnsSearch: x.dnsSearch,
+    dnsOptions: x.dnsOptions,
+    addHosts: x.addHosts,
+  });
+  return { netnsPath: s.netnsPath };
 }
 
-export async function teardownNetworkHook(_ctx: Context, _rec: ContainerRecord): Promise<void> {
-  /* nothing for none/host */
+export async function teardownNetworkHook(ctx: Context, rec: ContainerRecord): Promise<void> {
+  if (rec.config.network === 'host') return;
+  const { teardownNetwork } = await import('./network/index.js');
+  await teardownNetwork(ctx, rec.id);
 }
