@@ -10,7 +10,8 @@ const RUN_VALUE = new Set([
   '--cidfile', '--label', '-l', '--network', '--net', '--pull', '--detach-keys', '--publish', '-p', '--dns',
   '--add-host', '--ip', '--mac-address', '--tmpfs', '--platform', '--creds', '--authfile', '--cap-add',
   '--cap-drop', '--device', '--ulimit', '--security-opt', '--log-driver', '--log-opt', '--restart', '--pod',
-  '--group-add', '--shm-size', '--init-path', '--annotation', '--expose', '--network-alias',
+  '--group-add', '--shm-size', '--init-path', '--annotation', '--expose', '--network-alias', '--dns-search',
+  '--dns-option',
 ]);
 const SHORT_VALUE = new Set(['e', 'w', 'u', 'v', 'm', 'l', 'p']);
 const CMDS = new Set(['run', 'create', 'exec']);
