@@ -1,0 +1,169 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { CONMAN } from './lib/conman.js';
+import { buildImage, sharedRegistry, busyboxRootfs } from './lib/registry.js';
+import { testTmp } from './lib/tmp.js';
+import { cstore, inspect, IMG, show } from './containers-helpers.js';
+
+test('run --rm prints the output, returns the exit code, leaves no container and no mount', () => {
+  const s = cstore('crun-basic');
+  const r = s.run(['run', '--rm', IMG(), 'echo', 'hi']);
+  assert.equal(r.code, 0, show(r));
+  assert.equal(r.stdout, 'hi\n');
+  const r3 = s.run(['run', '--rm', IMG(), 'sh', '-c', 'exit 3']);
+  assert.equal(r3.code, 3, show(r3));
+  assert.deepEqual(s.containerDirs(), []);
+  assert.deepEqual(s.mounts(), []);
+  assert.equal(s.ok(['ps', '-a', '-q']), '');
+});
+
+test('exit codes: 127 not found, 126 not executable, 137 after SIGKILL, 125 conman error', () => {
+  const s = cstore('crun-codes');
+  const nf = s.run(['run', '--rm', IMG(), 'nosuchcmd']);
+  assert.equal(nf.code, 127, show(nf));
+  assert.match(nf.stderr, /nosuchcmd.*not found/);
+  const ne = s.run(['run', '--rm', IMG(), '/etc/passwd']);
+  assert.equal(ne.code, 126, show(ne));
+  assert.match(ne.stderr, /permission denied/);
+  // SIGKILL from outside while a foreground run waits
+  const id = s.ok(['run', '-d', '--name', 'crun-k9', IMG(), 'sleep', '100']).trim();
+  s.ok(['kill', 'crun-k9']);
+  assert.equal(s.ok(['wait', id]).trim(), '137');
+  const own = s.run(['run', '--rm', IMG(), 'sh', '-c', 'exit 130']);
+  assert.equal(own.code, 130);
+  const bad = s.run(['run', '--rm', `${sharedRegistry()}/crun-nosuchimage:1`, 'true']);
+  assert.equal(bad.code, 125, show(bad));
+  assert.deepEqual(s.mounts(), []);
+});
+
+test('foreground run keeps stdout and stderr apart and passes large binary output byte for byte', () => {
+  const s = cstore('crun-stream');
+  const r = spawnSync(CONMAN, ['run', '--rm', IMG(), 'sh', '-c', 'echo out; echo err >&2; echo out2'], { env: s.env });
+  assert.equal(r.status, 0);
+  assert.equal(r.stdout.toString(), 'out\nout2\n');
+  assert.equal(r.stderr.toString(), 'err\n');
+  // 8 MB of random bytes; the container prints its own checksum on stderr
+  const big = spawnSync(
+    CONMAN,
+    ['run', '--rm', IMG(), 'sh', '-c', 'head -c 8388608 /dev/urandom > /tmp/b; md5sum /tmp/b >&2; cat /tmp/b'],
+    { env: s.env, maxBuffer: 64 * 1024 * 1024 },
+  );
+  assert.equal(big.status, 0, big.stderr.toString());
+  assert.equal(big.stdout.length, 8388608);
+  const md5 = crypto.createHash('md5').update(big.stdout).digest('hex');
+  assert.equal(big.stderr.toString().split(' ')[0], md5);
+});
+
+test('-i passes stdin through with EOF; without -i the container never reads our stdin', () => {
+  const s = cstore('crun-stdin');
+  const data = Buffer.concat([Buffer.from('line1\nline2\n'), crypto.randomBytes(200000)]);
+  const r = spawnSync(CONMAN, ['run', '--rm', '-i', IMG(), 'sh', '-c', 'cat | md5sum'], { env: s.env, input: data });
+  assert.equal(r.status, 0, r.stderr.toString());
+  assert.equal(r.stdout.toString().split(' ')[0], crypto.createHash('md5').update(data).digest('hex'));
+  const n = s.run(['run', '--rm', IMG(), 'sh', '-c', 'cat; echo done'], { input: 'secret\n', timeoutMs: 20000 });
+  assert.equal(n.code, 0, show(n));
+  assert.equal(n.stdout, 'done\n');
+});
+
+test('run flags: -e, --env-file, -w, -u, --entrypoint, --hostname, --label, --cidfile, --stop-signal', () => {
+  const s = cstore('crun-flags');
+  const dir = fs.mkdtempSync(path.join(testTmp(), 'crun-flags-'));
+  fs.writeFileSync(path.join(dir, 'env'), '# comment\nFROMFILE=yes\nOVER=file\n');
+  const env = s.ok(['run', '--rm', '-e', 'A=1', '-e', 'OVER=flag', '--env-file', path.join(dir, 'env'), '-w', '/tmp', IMG(), 'sh', '-c', 'echo $A $FROMFILE $OVER; pwd']);
+  assert.equal(env, '1 yes flag\n/tmp\n');
+  assert.equal(s.ok(['run', '--rm', '-u', 'tester', IMG(), 'id']), 'uid=1000(tester) gid=1000(tester) groups=1000(tester),2000(extra)\n');
+  assert.equal(s.ok(['run', '--rm', '-u', 'nobody:extra', IMG(), 'id', '-u']), '65534\n');
+  assert.equal(s.ok(['run', '--rm', '-u', '4321:42', IMG(), 'id']), 'uid=4321 gid=42 groups=42\n');
+  const nouser = s.run(['run', '--rm', '-u', 'nosuchuser', IMG(), 'id']);
+  assert.equal(nouser.code, 125, show(nouser));
+  assert.match(nouser.stderr, /nosuchuser/);
+  assert.equal(s.ok(['run', '--rm', '--entrypoint', 'echo', IMG(), 'a', 'b']), 'a b\n');
+  assert.equal(s.ok(['run', '--rm', '--entrypoint', '["sh","-c"]', IMG(), 'echo json']), 'json\n');
+  assert.equal(s.ok(['run', '--rm', '--hostname', 'crunhost', IMG(), 'hostname']), 'crunhost\n');
+  const cid = path.join(dir, 'cid');
+  const id = s.ok(['create', '--name', 'crun-lab', '--label', 'k=v', '--label', 'flag', '--cidfile', cid, '--stop-signal', 'USR1', '--stop-timeout', '3', IMG(), 'true']).trim();
+  assert.equal(fs.readFileSync(cid, 'utf8'), id);
+  const j = inspect(s, 'crun-lab');
+  assert.deepEqual(j.Config.Labels, { k: 'v', flag: '' });
+  assert.equal(j.Config.StopSignal, 'SIGUSR1');
+  assert.equal(j.Config.StopTimeout, 3);
+  const again = s.run(['create', '--cidfile', cid, IMG(), 'true']);
+  assert.equal(again.code, 125, 'an existing cidfile is refused');
+});
+
+test('mounts: -v ro/rw, --mount bind and tmpfs, --read-only; a missing source is refused', () => {
+  const s = cstore('crun-mounts');
+  const dir = fs.mkdtempSync(path.join(testTmp(), 'crun-vol-'));
+  fs.writeFileSync(path.join(dir, 'f'), 'from-host\n');
+  const ro = s.run(['run', '--rm', '-v', `${dir}:/data:ro`, IMG(), 'sh', '-c', 'cat /data/f; touch /data/x']);
+  assert.notEqual(ro.code, 0);
+  assert.equal(ro.stdout, 'from-host\n');
+  assert.match(ro.stderr, /Read-only file system/);
+  s.ok(['run', '--rm', '-v', `${dir}:/data`, IMG(), 'sh', '-c', 'echo written > /data/new']);
+  assert.equal(fs.readFileSync(path.join(dir, 'new'), 'utf8'), 'written\n');
+  const m = s.ok(['run', '--rm', '--mount', `type=bind,source=${dir},target=/b,readonly`, '--mount', 'type=tmpfs,target=/scratch,tmpfs-size=1m', IMG(), 'sh', '-c', 'cat /b/f; grep " /scratch " /proc/mounts']);
+  assert.match(m, /^from-host\ntmpfs \/scratch tmpfs .*size=1024k/);
+  const rofs = s.run(['run', '--rm', '--read-only', IMG(), 'sh', '-c', 'touch /x 2>/dev/null || echo rootro; touch /tmp/ok && echo tmpok']);
+  assert.equal(rofs.stdout, 'rootro\ntmpok\n', show(rofs));
+  const missing = s.run(['run', '--rm', '--name', 'crun-missing', '-v', `${dir}/nope:/x`, IMG(), 'true']);
+  assert.equal(missing.code, 125);
+  assert.match(missing.stderr, /nope.*no such file or directory/);
+  assert.deepEqual(s.containerDirs(), []);
+  assert.deepEqual(s.mounts(), []);
+});
+
+test('resource limits reach the cgroup: --memory, --cpus, --pids-limit', () => {
+  const s = cstore('crun-limits');
+  const v2 = fs.existsSync('/sys/fs/cgroup/cgroup.controllers');
+  const script = v2
+    ? 'cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max /sys/fs/cgroup/cpu.max'
+    : 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/cpu/cpu.cfs_quota_us';
+  const out = s.ok(['run', '--rm', '--memory', '64m', '--cpus', '0.5', '--pids-limit', '50', IMG(), 'sh', '-c', script]);
+  const lines = out.trim().split('\n');
+  assert.equal(lines[0], String(64 * 1024 * 1024));
+  assert.equal(lines[1], '50');
+  assert.match(lines[2]!, /^50000/);
+});
+
+test("the image's Entrypoint, Cmd, Env, WorkingDir, User and StopSignal apply like podman", () => {
+  const s = cstore('crun-imgcfg');
+  const reg = sharedRegistry();
+  buildImage(reg, 'crun-cfg', '1', {
+    layers: [
+      (root) => {
+        busyboxRootfs(root);
+        fs.mkdirSync(path.join(root, 'work'), { recursive: true });
+      },
+    ],
+    config: [
+      '--config.entrypoint', 'sh', '--config.entrypoint', '-c',
+      '--config.cmd', 'echo cmd:$IMGVAR:$(pwd):$(id -u)',
+      '--config.env', 'IMGVAR=fromimage', '--config.env', 'PATH=/bin',
+      '--config.workingdir', '/work', '--config.user', 'tester', '--config.stopsignal', 'SIGQUIT',
+    ],
+  });
+  const ref = `${reg}/crun-cfg:1`;
+  assert.equal(s.ok(['run', '--rm', ref]), 'cmd:fromimage:/work:1000\n');
+  assert.equal(s.ok(['run', '--rm', '-e', 'IMGVAR=over', '-u', '0', '-w', '/', ref, 'echo $IMGVAR $(pwd) $(id -u)']), 'over / 0\n');
+  // --entrypoint drops the image's Cmd
+  assert.equal(s.ok(['run', '--rm', '--entrypoint', 'pwd', ref]), '/work\n');
+  s.ok(['create', '--name', 'crun-cfgc', ref]);
+  const j = inspect(s, 'crun-cfgc');
+  assert.equal(j.Config.StopSignal, 'SIGQUIT');
+  assert.deepEqual(j.Config.Entrypoint, ['sh', '-c']);
+  assert.equal(j.Config.WorkingDir, '/work');
+  assert.equal(j.Config.User, 'tester');
+  assert.ok(j.Config.Env.includes('IMGVAR=fromimage'));
+});
+
+test('--network none has only lo; --network host shares the host network namespace', () => {
+  const s = cstore('crun-net');
+  const none = s.ok(['run', '--rm', '--network', 'none', IMG(), 'sh', '-c', 'ls /sys/class/net']);
+  assert.deepEqual(none.trim().split(/\s+/), ['lo']);
+  const host = s.ok(['run', '--rm', '--network', 'host', IMG(), 'readlink', '/proc/self/ns/net']);
+  assert.equal(host.trim(), fs.readlinkSync('/proc/self/ns/net'));
+});
