@@ -4,7 +4,7 @@ import { ConmanError } from '../core/errors.js';
 interface PsArgs {
   all?: boolean;
   quiet?: boolean;
-  noTrunc?: boolean;
+  trunc?: boolean;
   format?: string;
   filter?: string[];
   latest?: boolean;
@@ -22,7 +22,7 @@ export function psCommandNamed(command: string, aliases: string[] = []): Command
       y
         .option('all', { alias: 'a', type: 'boolean', describe: 'Show all containers (default: running only)' })
         .option('quiet', { alias: 'q', type: 'boolean', describe: 'Print only container ids' })
-        .option('no-trunc', { type: 'boolean', describe: 'Do not truncate ids and commands' })
+        .option('trunc', { type: 'boolean', default: true, describe: 'Truncate ids and commands (--no-trunc: show them whole)' })
         .option('format', { type: 'string', describe: 'json, or a Go template such as {{.Names}}' })
         .option('filter', { alias: 'f', type: 'string', describe: 'Filter: name=, id=, status=, label=, ancestor=' })
         .option('latest', { alias: 'l', type: 'boolean', describe: 'Show only the latest created container' })
@@ -30,6 +30,7 @@ export function psCommandNamed(command: string, aliases: string[] = []): Command
     handler: async (argv) => {
     const a = argv as unknown as WithCtx<PsArgs>;
       const { listContainers, psJson, psTemplateFields, statusText, ago } = await import('../core/ps.js');
+      const noTrunc = a.trunc === false;
       let list = listContainers(a.ctx);
       const filters = a.filter === undefined ? [] : ([] as string[]).concat(a.filter);
       if (!a.all && !filters.some((f) => f.startsWith('status='))) list = list.filter((r) => r.state.status === 'running' || r.state.status === 'stopping');
@@ -52,22 +53,22 @@ export function psCommandNamed(command: string, aliases: string[] = []): Command
       if (a.last !== undefined && a.last >= 0) list = list.slice(0, a.last);
       let out = '';
       if (a.quiet) {
-        for (const r of list) out += `${a.noTrunc ? r.id : r.id.slice(0, 12)}\n`;
+        for (const r of list) out += `${noTrunc ? r.id : r.id.slice(0, 12)}\n`;
       } else if (a.format === 'json') {
         out = JSON.stringify(list.map(psJson), null, 4) + '\n';
       } else if (a.format) {
         const { render, splitTable } = await import('../core/format.js');
         const t = splitTable(a.format);
         if (t.header) out += t.header + '\n';
-        for (const r of list) out += render(t.body, psTemplateFields(r, !!a.noTrunc)) + '\n';
+        for (const r of list) out += render(t.body, psTemplateFields(r, noTrunc)) + '\n';
       } else {
         const rows = [['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES']];
         for (const r of list) {
           const cmd = [...r.config.entrypoint, ...r.config.cmd].join(' ');
           rows.push([
-            a.noTrunc ? r.id : r.id.slice(0, 12),
+            noTrunc ? r.id : r.id.slice(0, 12),
             r.image.name,
-            a.noTrunc ? cmd : trunc(cmd, 20),
+            noTrunc ? cmd : trunc(cmd, 20),
             `${ago(r.created)} ago`,
             statusText(r),
             '',
