@@ -13,7 +13,7 @@ export const containerPruneCommand: Command = {
     const { listContainers } = await import('../core/ps.js');
     const lc = await import('../core/lifecycle.js');
     await lc.reconcileAfterReboot(ctx);
-    for (const r of listContainers(ctx)) {
+    for (const r of await listContainers(ctx)) {
       if (r.state.status !== 'exited' && r.state.status !== 'created') continue;
       let skip = false;
       for (const f of a.filter === undefined ? [] : ([] as string[]).concat(a.filter)) {

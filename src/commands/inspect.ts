@@ -16,20 +16,20 @@ export function inspectCommandNamed(command: string): Command {
       const ctx = a.ctx;
       const { resolveContainer } = await import('../core/containers.js');
       const { inspectJson, listContainers } = await import('../core/ps.js');
-      const { liveState, checkReboot } = await import('../core/reconcile.js');
-      const rebooted = checkReboot(ctx);
+      const { liveState, rebootPending } = await import('../core/reconcile.js');
+      if (rebootPending(ctx)) await (await import('../core/lifecycle.js')).reconcileAfterReboot(ctx);
       const out: Record<string, unknown>[] = [];
       let failed: ConmanError | undefined;
       const names = a.names ?? [];
       if (a.latest) {
-        const l = listContainers(ctx)[0];
+        const l = (await listContainers(ctx))[0];
         if (l) out.push(inspectJson(ctx, l));
       }
       if (!names.length && !a.latest) throw new ConmanError('EUSAGE', 'inspect needs at least one container name or id');
       for (const n of names) {
         try {
           const rec = resolveContainer(ctx, n);
-          out.push(inspectJson(ctx, { ...rec, state: liveState(ctx, rec, rebooted) }));
+          out.push(inspectJson(ctx, { ...rec, state: liveState(ctx, rec) }));
         } catch (e) {
           if (!(e instanceof ConmanError)) throw e;
           failed = e;

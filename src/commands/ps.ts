@@ -31,7 +31,7 @@ export function psCommandNamed(command: string, aliases: string[] = []): Command
     const a = argv as unknown as WithCtx<PsArgs>;
       const { listContainers, psJson, psTemplateFields, statusText, ago } = await import('../core/ps.js');
       const noTrunc = a.trunc === false;
-      let list = listContainers(a.ctx);
+      let list = await listContainers(a.ctx);
       const filters = a.filter === undefined ? [] : ([] as string[]).concat(a.filter);
       if (!a.all && !filters.some((f) => f.startsWith('status='))) list = list.filter((r) => r.state.status === 'running' || r.state.status === 'stopping');
       for (const f of filters) {

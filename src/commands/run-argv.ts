@@ -13,6 +13,10 @@ const RUN_VALUE = new Set([
   '--group-add', '--shm-size', '--init-path', '--annotation', '--expose', '--network-alias', '--dns-search',
   '--dns-option',
 ]);
+const RUN_BOOL = new Set([
+  '--rm', '--detach', '--interactive', '--tty', '--read-only', '--replace', '--quiet', '--publish-all', '--help',
+  '--privileged', '--init', '--sig-proxy', '--read-only-tmpfs', '--no-healthcheck', '--http-proxy', '--tls-verify',
+]);
 const SHORT_VALUE = new Set(['e', 'w', 'u', 'v', 'm', 'l', 'p']);
 const CMDS = new Set(['run', 'create', 'exec']);
 
@@ -31,6 +35,10 @@ export function splitRunArgv(argv: string[]): string[] {
     if (a === '--') return argv;
     if (a.startsWith('--')) {
       if (!a.includes('=') && (RUN_VALUE.has(a) || GLOBAL_VALUE.has(a))) i++;
+      else if (!a.includes('=') && !RUN_BOOL.has(a.replace(/^--no-/, '--'))) {
+        // unknown: keep it from swallowing the image, so that yargs names it ("Unknown argument")
+        argv = [...argv.slice(0, i), `${a}=true`, ...argv.slice(i + 1)];
+      }
       continue;
     }
     if (a === '-v') argv = [...argv.slice(0, i), '--volume', ...argv.slice(i + 1)]; // -v is --version globally

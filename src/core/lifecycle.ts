@@ -29,7 +29,7 @@ import {
   type ContainerRecord,
   type MountSpec,
 } from './containers.js';
-import { bootId, checkReboot, liveState, procStart, processAlive } from './reconcile.js';
+import { bootId, liveState, markBoot, procStart, processAlive, rebootPending } from './reconcile.js';
 import { buildSpec, resolveUser } from './spec.js';
 import { cleanupContainer, dropRuncState, unmountRootfs } from './cleanup.js';
 import { setupNetworkHook } from './nethooks.js';
@@ -611,7 +611,7 @@ export async function removeContainer(ctx: Context, ref: string, opts: { force?:
 
 /** Makes state right after a reboot or a wiped runroot: every container that was running is exited. */
 export async function reconcileAfterReboot(ctx: Context): Promise<void> {
-  if (!checkReboot(ctx)) return;
+  if (!rebootPending(ctx)) return;
   for (const id of listIds(ctx)) {
     const rec = readContainer(ctx, id);
     if (!rec || (rec.state.status !== 'running' && rec.state.status !== 'stopping' && !rec.state.mounted)) continue;
@@ -631,6 +631,7 @@ export async function reconcileAfterReboot(ctx: Context): Promise<void> {
       /* removed meanwhile */
     }
   }
+  markBoot(ctx);
 }
 
 export { containerFile };

@@ -6,10 +6,10 @@ import path from 'node:path';
 import type { Context } from './context.js';
 import { containerDir } from '../storage/paths.js';
 import { listIds, logFile, readContainer, type ContainerRecord } from './containers.js';
-import { checkReboot, liveState } from './reconcile.js';
+import { liveState, rebootPending } from './reconcile.js';
 
-export function listContainers(ctx: Context): ContainerRecord[] {
-  const rebooted = checkReboot(ctx);
+export async function listContainers(ctx: Context): Promise<ContainerRecord[]> {
+  if (rebootPending(ctx)) await (await import('./lifecycle.js')).reconcileAfterReboot(ctx);
   const out: ContainerRecord[] = [];
   for (const id of listIds(ctx)) {
     let rec: ContainerRecord | undefined;
@@ -19,7 +19,7 @@ export function listContainers(ctx: Context): ContainerRecord[] {
       continue;
     }
     if (!rec) continue;
-    out.push({ ...rec, state: liveState(ctx, rec, rebooted) });
+    out.push({ ...rec, state: liveState(ctx, rec) });
   }
   out.sort((a, b) => (a.created < b.created ? 1 : -1));
   return out;

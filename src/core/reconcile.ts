@@ -40,25 +40,23 @@ export function bootId(): string {
   return bootIdCache;
 }
 
-/**
- * True when the volatile root belongs to an earlier boot (or was wiped): every container that was running
- * then is gone now. Marks the current boot afterwards.
- */
-export function checkReboot(ctx: Context): boolean {
-  let cur: string | undefined;
+/** True when the volatile root belongs to an earlier boot (or was wiped): containers running then are gone. */
+export function rebootPending(ctx: Context): boolean {
   try {
-    cur = fs.readFileSync(aliveFile(ctx), 'utf8').trim();
+    return fs.readFileSync(aliveFile(ctx), 'utf8').trim() !== bootId();
   } catch {
-    cur = undefined;
+    return true;
   }
-  if (cur === bootId()) return false;
+}
+
+/** Marks the volatile root as belonging to this boot (after the containers were reconciled). */
+export function markBoot(ctx: Context): void {
   try {
     fs.mkdirSync(ctx.runroot, { recursive: true });
     fs.writeFileSync(aliveFile(ctx), bootId() + '\n');
   } catch {
-    /* read-only runroot: still report what we saw */
+    /* read-only runroot */
   }
-  return true;
 }
 
 /** The live state of a container, derived without side effects. */
