@@ -1,6 +1,8 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cstore, inspect, IMG, show, waitFor } from './containers-helpers.js';
+import { cleanupStores, cstore, inspect, IMG, show, waitFor } from './containers-helpers.js';
+
+after(cleanupStores);
 
 test('run -d, ps, ps -a --format json, inspect, logs, stop -t, wait, rm', async () => {
   const s = cstore('clc-main');

@@ -1,10 +1,12 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { CONMAN } from './lib/conman.js';
-import { alive, cstore, inspect, IMG, show, waitFor } from './containers-helpers.js';
+import { cleanupStores, alive, cstore, inspect, IMG, show, waitFor } from './containers-helpers.js';
+
+after(cleanupStores);
 
 function readJson(file: string): any {
   return JSON.parse(fs.readFileSync(file, 'utf8'));

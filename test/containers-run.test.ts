@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -7,7 +7,9 @@ import { spawnSync } from 'node:child_process';
 import { CONMAN } from './lib/conman.js';
 import { buildImage, sharedRegistry, busyboxRootfs } from './lib/registry.js';
 import { testTmp } from './lib/tmp.js';
-import { cstore, inspect, IMG, show } from './containers-helpers.js';
+import { cleanupStores, cstore, inspect, IMG, show } from './containers-helpers.js';
+
+after(cleanupStores);
 
 test('run --rm prints the output, returns the exit code, leaves no container and no mount', () => {
   const s = cstore('crun-basic');

@@ -13,14 +13,16 @@ export const runCommand: Command = {
     const a = argv as unknown as WithCtx<Record<string, unknown>>;
     const ctx = a.ctx;
     const o = createOptions(a);
-    const lc = await import('../core/lifecycle.js');
-    lc.validateCreate(o); // bad input fails before anything starts
-    // the shim's node starts while we look up the image, mount and write the spec
+    // the shim's node starts first, while we validate, look up the image, mount and write the spec;
+    // on bad input it is told nothing and exits when its fd 3 closes
     const { spawnShim } = await import('../core/shim-client.js');
     const shim = spawnShim(ctx);
     const detach = !!a.detach;
     let rec;
+    let lc: typeof import('../core/lifecycle.js');
     try {
+      lc = await import('../core/lifecycle.js');
+      lc.validateCreate(o);
       await lc.reconcileAfterReboot(ctx);
       rec = await lc.createContainer(ctx, o);
     } catch (e) {

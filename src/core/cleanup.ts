@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import type { Context } from './context.js';
 import { native, MNT_DETACH } from './native.js';
 import {
+  containerFile,
   mergedDir,
   readContainer,
   releaseContainer,
@@ -93,8 +94,10 @@ export async function cleanupContainer(
       if (r.config.autoRemove && opts.removeIfAuto !== false) {
         r.state.status = 'removing';
         remove = true;
-      }
-      writeContainer(ctx, r);
+        // the directory is renamed away next: atomic for readers, but no fsync needed
+        fs.writeFileSync(`${containerFile(ctx, id)}.tmp`, JSON.stringify(r));
+        fs.renameSync(`${containerFile(ctx, id)}.tmp`, containerFile(ctx, id));
+      } else writeContainer(ctx, r);
       return r;
     });
   } catch (e) {
