@@ -133,3 +133,14 @@ test('wait returns the code of a container that exits later; ps shows the exit',
   assert.equal(j[0].ExitCode, 42);
   assert.equal(j[0].Exited, true);
 });
+
+test('logs -f follows until the container stops', async () => {
+  const s = cstore('clc-follow');
+  s.ok(['run', '-d', '--name', 'clc-f', IMG(), 'sh', '-c', 'echo one; sleep 1; echo two >&2; sleep 1; echo three']);
+  const t0 = Date.now();
+  const r = await s.runAsync(['logs', '-f', 'clc-f']);
+  assert.equal(r.code, 0, show(r));
+  assert.equal(r.stdout, 'one\nthree\n');
+  assert.equal(r.stderr, 'two\n');
+  assert.ok(Date.now() - t0 > 1000, 'it waited for the output to come');
+});

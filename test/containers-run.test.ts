@@ -118,7 +118,7 @@ test('mounts: -v ro/rw, --mount bind and tmpfs, --read-only; a missing source is
   assert.deepEqual(s.mounts(), []);
 });
 
-test('resource limits reach the cgroup: --memory, --cpus, --pids-limit', () => {
+test('resource limits reach the cgroup: --memory, --cpus, --pids-limit; OOMKilled', () => {
   const s = cstore('crun-limits');
   const v2 = fs.existsSync('/sys/fs/cgroup/cgroup.controllers');
   const script = v2
@@ -129,6 +129,13 @@ test('resource limits reach the cgroup: --memory, --cpus, --pids-limit', () => {
   assert.equal(lines[0], String(64 * 1024 * 1024));
   assert.equal(lines[1], '50');
   assert.match(lines[2]!, /^50000/);
+  // an OOM kill in the container's cgroup shows as State.OOMKilled
+  // (the container lives on a little after the kill: on cgroup v1 the OOM counter can only be polled)
+  const oom = s.run(['run', '--name', 'crun-oom', '--memory', '10m', IMG(), 'sh', '-c', 'head -c 60000000 /dev/zero | tail > /dev/null; echo $?; sleep 0.5']);
+  assert.equal(oom.stdout, '137\n', show(oom));
+  assert.equal(inspect(s, 'crun-oom').State.OOMKilled, true);
+  s.ok(['run', '--name', 'crun-nooom', '--memory', '10m', IMG(), 'true']);
+  assert.equal(inspect(s, 'crun-nooom').State.OOMKilled, false);
 });
 
 test("the image's Entrypoint, Cmd, Env, WorkingDir, User and StopSignal apply like podman", () => {

@@ -85,7 +85,7 @@ export async function cleanupContainer(
       let st = liveState(ctx, r);
       if (st.status === 'created' && opts.exit) {
         // the CLI that started it died before recording "running"
-        st = { ...st, status: 'exited', exitCode: opts.exit.exitCode, finishedAt: opts.exit.finishedAt, error: opts.exit.error };
+        st = { ...st, status: 'exited', exitCode: opts.exit.exitCode, finishedAt: opts.exit.finishedAt, error: opts.exit.error, oomKilled: !!opts.exit.oomKilled };
       }
       if (st.status === 'running' || st.status === 'stopping') return r; // restarted meanwhile
       unmountRootfs(ctx, id);

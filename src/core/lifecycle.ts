@@ -30,7 +30,7 @@ import {
   type MountSpec,
 } from './containers.js';
 import { bootId, liveState, markBoot, procStart, processAlive, rebootPending } from './reconcile.js';
-import { buildSpec, resolveUser } from './spec.js';
+import { buildSpec, isCgroupV2, resolveUser } from './spec.js';
 import { cleanupContainer, dropRuncState, unmountRootfs } from './cleanup.js';
 import { setupNetworkHook } from './nethooks.js';
 import { native } from './native.js';
@@ -444,6 +444,11 @@ export async function startContainer(ctx: Context, id: string, opts: StartOption
             foreground: !!opts.foreground,
             rows: opts.rows,
             cols: opts.cols,
+            oomFile: rec.config.memory
+              ? isCgroupV2()
+                ? `/sys/fs/cgroup/conman/${id}/memory.events`
+                : `/sys/fs/cgroup/memory/conman/${id}/memory.oom_control`
+              : undefined,
           });
         } catch (e) {
           const f = e as { error?: string };

@@ -38,6 +38,8 @@ export interface ShimConfig {
   foreground: boolean;
   rows?: number;
   cols?: number;
+  /** cgroup file whose `oom_kill N` line counts OOM kills (memory.events on v2, memory.oom_control on v1) */
+  oomFile?: string;
 }
 
 const CLIENT_LIMIT = 8 * 1024 * 1024;
@@ -56,6 +58,7 @@ let resize: ((cols: number, rows: number) => void) | undefined;
 const pausables: Readable[] = [];
 let logFd = -1;
 let runcStderr = '';
+let oomKilled = false;
 let cleanupModules: Promise<[typeof import('../core/context.js'), typeof import('../core/cleanup.js')]> | undefined;
 
 const ctl = new net.Socket({ fd: 3, readable: true, writable: true });
@@ -280,6 +283,29 @@ function start(c: ShimConfig): void {
     /* polling below */
   }
   const poll = setInterval(check, 25);
+  // OOM kills are counted in the container's cgroup, which runc removes when it exits: watch while it runs
+  // (v2 notifies changes of memory.events through inotify; v1 does not, so it is polled: best effort there)
+  const readOom = () => {
+    try {
+      const m = /oom_kill (\d+)/.exec(fs.readFileSync(c.oomFile!, 'utf8'));
+      if (m && Number(m[1]) > 0) oomKilled = true;
+    } catch {
+      /* not there yet, or gone */
+    }
+  };
+  const oomTimer = c.oomFile ? setInterval(readOom, c.oomFile.endsWith('memory.events') ? 200 : 20) : undefined;
+  let oomWatch: fs.FSWatcher | undefined;
+  if (c.oomFile?.endsWith('memory.events')) {
+    const tryWatch = () => {
+      try {
+        oomWatch = fs.watch(c.oomFile!, readOom);
+        oomWatch.on('error', () => {});
+      } catch {
+        if (!started) setTimeout(tryWatch, 10);
+      }
+    };
+    tryWatch();
+  }
   // load the cleanup code while runc works, so the exit path does not pay for it
   setImmediate(() => {
     cleanupModules = Promise.all([import('../core/context.js'), import('../core/cleanup.js')]);
@@ -287,6 +313,8 @@ function start(c: ShimConfig): void {
   });
   void exited.then(async (code) => {
     clearInterval(poll);
+    if (oomTimer) clearInterval(oomTimer);
+    oomWatch?.close();
     watcher?.close();
     check();
     await finish(code);
@@ -316,7 +344,7 @@ async function finish(code: number): Promise<void> {
     await endAll();
     return;
   }
-  const exit = { exitCode: code, finishedAt: new Date().toISOString() };
+  const exit = { exitCode: code, finishedAt: new Date().toISOString(), ...(oomKilled ? { oomKilled: true } : {}) };
   let error: string | undefined;
   try {
     writeAtomic(c.exitPath, JSON.stringify(exit) + '\n');
