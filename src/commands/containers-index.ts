@@ -11,8 +11,9 @@ import { psCommand, psCommandNamed } from './ps.js';
 import { inspectCommand } from './inspect.js';
 import { logsCommand } from './logs.js';
 import { containerPruneCommand } from './container-prune.js';
+import { execCommand } from './exec.js';
 
-const common = [runCommand, createCommand, startCommand, stopCommand, killCommand, rmCommand, restartCommand, waitCommand, inspectCommand, logsCommand];
+const common = [runCommand, createCommand, startCommand, stopCommand, killCommand, rmCommand, restartCommand, waitCommand, inspectCommand, logsCommand, execCommand];
 
 /** Top-level container commands (run, create, start, ps, ...). */
 export const containerCommands: Command[] = [...common, psCommand];

@@ -1,0 +1,111 @@
+/**
+ * `conman exec`: runs a process in a running container with `runc exec -p process.json`, as a child of the CLI
+ * (the container's shim is not involved: the exec session lives as long as the CLI that waits for it).
+ * Without -t, stdout is inherited as is (byte for byte) and stderr goes through a pipe so that runc's own
+ * error line can be replaced by conman's message; runc's exit status 255 with an `exec failed` error maps to
+ * 127 (not found), 126 (not executable) or 125.
+ */
+import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Context } from './context.js';
+import { ConmanError } from './errors.js';
+import { mergedDir, resolveContainer } from './containers.js';
+import { current } from './lifecycle.js';
+import { DEFAULT_CAPS, resolveUser } from './spec.js';
+import { runcRoot, volatileDir } from '../storage/paths.js';
+
+export interface ExecOptions {
+  interactive?: boolean;
+  tty?: boolean;
+  detach?: boolean;
+  env?: string[];
+  envFile?: string[];
+  workdir?: string;
+  user?: string;
+}
+
+function lastRuncError(file: string): string | undefined {
+  try {
+    const lines = fs.readFileSync(file, 'utf8').trim().split('\n');
+    for (let i = lines.length - 1; i >= 0; i--) {
+      try {
+        const j = JSON.parse(lines[i]!);
+        if (j.level === 'error' && j.msg) return String(j.msg);
+      } catch {
+        /* skip */
+      }
+    }
+  } catch {
+    /* none */
+  }
+  return undefined;
+}
+
+export async function execInContainer(ctx: Context, ref: string, cmd: string[], o: ExecOptions): Promise<number> {
+  if (!cmd.length) throw new ConmanError('EUSAGE', 'exec needs a command to run');
+  if (o.detach && o.tty) throw new ConmanError('EINVAL', 'exec -d -t is not supported');
+  const rec = resolveContainer(ctx, ref);
+  const cur = current(ctx, rec.id)!;
+  if (cur.state.status !== 'running')
+    throw new ConmanError('ECTRSTATE', `can only create exec sessions on running containers: container ${rec.name} is ${cur.state.status}: container state improper`);
+  const { validateCreate } = await import('./lifecycle.js');
+  const v = validateCreate({ image: '', command: [], env: o.env, envFile: o.envFile });
+  const env = new Map<string, string>();
+  for (const e of rec.config.env) {
+    const i = e.indexOf('=');
+    env.set(e.slice(0, i), e.slice(i + 1));
+  }
+  for (const [k, val] of v.env) env.set(k, val);
+  if (o.tty && !env.has('TERM')) env.set('TERM', 'xterm');
+  const user = resolveUser(mergedDir(ctx, rec.id), o.user ?? rec.config.user);
+  if (user.home && !env.has('HOME')) env.set('HOME', user.home);
+  const proc = {
+    terminal: !!o.tty,
+    user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids },
+    args: cmd,
+    env: [...env].map(([k, val]) => `${k}=${val}`),
+    cwd: o.workdir ?? (rec.config.workingDir || '/'),
+    capabilities: { bounding: DEFAULT_CAPS, effective: DEFAULT_CAPS, permitted: DEFAULT_CAPS },
+    noNewPrivileges: false,
+  };
+  const vdir = volatileDir(ctx, rec.id);
+  fs.mkdirSync(vdir, { recursive: true });
+  const tag = crypto.randomBytes(6).toString('hex');
+  const pfile = path.join(vdir, `exec-${tag}.json`);
+  const logf = path.join(vdir, `exec-${tag}.log`);
+  fs.writeFileSync(pfile, JSON.stringify(proc));
+  const args = ['--root', runcRoot(ctx), '--log', logf, '--log-format', 'json', 'exec', ...(o.tty ? ['-t'] : []), ...(o.detach ? ['-d'] : []), '-p', pfile, rec.id];
+  const stdio: Array<'inherit' | 'ignore' | 'pipe'> = o.detach
+    ? ['ignore', 'ignore', 'pipe']
+    : o.tty
+      ? ['inherit', 'inherit', 'inherit']
+      : [o.interactive ? 'inherit' : 'ignore', 'inherit', 'pipe'];
+  const child = spawn(ctx.runtime, args, { stdio });
+  const fwd = (sig: NodeJS.Signals) => () => child.kill(sig);
+  const sigs = (['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as NodeJS.Signals[]).map((s) => [s, fwd(s)] as const);
+  if (!o.tty) for (const [s, h] of sigs) process.on(s, h);
+  child.stderr?.on('data', (d: Buffer) => {
+    // runc prints its own error after logging it: conman reports it below instead
+    if (/^(exec failed|runc exec failed): /.test(d.toString('latin1')) && lastRuncError(logf)) return;
+    process.stderr.write(d);
+  });
+  const code = await new Promise<number>((resolve, reject) => {
+    child.on('error', (e) => reject(new ConmanError('ERUNTIME', `cannot run ${ctx.runtime}: ${e.message}`)));
+    child.on('close', (c, s) => resolve(c ?? 128 + (s ? (({ SIGKILL: 9, SIGTERM: 15, SIGINT: 2 }) as Record<string, number>)[s] ?? 0 : 0)));
+  });
+  for (const [s, h] of sigs) process.off(s, h);
+  const err = code === 255 || (o.detach && code !== 0) ? lastRuncError(logf) : undefined;
+  fs.rmSync(pfile, { force: true });
+  fs.rmSync(logf, { force: true });
+  if (err) {
+    const m = err.replace(/^(runc )?exec failed: /, '');
+    const rt = path.basename(ctx.runtime);
+    if (/executable file not found|no such file or directory/.test(m))
+      throw new ConmanError('ENOTFOUND', `${rt}: ${m}: OCI runtime attempted to invoke a command that was not found`);
+    if (/permission denied|exec format error/.test(m)) throw new ConmanError('ENOTEXEC', `${rt}: ${m}: OCI permission denied`);
+    throw new ConmanError('ERUNTIME', `${rt}: ${m}`);
+  }
+  return code;
+}
