@@ -14,6 +14,7 @@
  *   <runroot>/networks/up/<net>               the network's bridge and rules were checked since boot
  * The hosts, resolv.conf and hostname files go to the container directory (or req.filesDir).
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -342,11 +343,16 @@ async function teardownLocked(ctx: Context, id: string): Promise<void> {
   }
   const st = s;
   await withLock(netLock(ctx, st.network), () => {
-    const nsOk = fs.existsSync(netns) && netnsInode(netns) !== undefined;
-    const inv = { containerId: st.id, netns: nsOk ? netns : '', ifname: st.ifname, runtimeConfig: st.runtimeConfig };
+    // The namespace goes first: with no process left in it the kernel destroys it and its eth0, and with it
+    // the veth pair, which is cheaper than the plugin deleting the veth (that waits for RCU). DEL then runs
+    // with no netns (CNI allows that): it releases the lease and the port forwarding.
+    removeNetns(netns, ctx.installDir);
+    const inv = { containerId: st.id, netns: '', ifname: st.ifname, runtimeConfig: st.runtimeConfig };
     let errors = chainDel(st.list, st.plugins, inv, st.result);
     if (errors.length) errors = chainDel(st.list, st.plugins, inv, st.result); // one retry (e.g. xtables lock)
-    removeNetns(netns, ctx.installDir);
+    // A process still holding the namespace (e.g. something nsenter'ed into it) keeps the veth alive: delete it.
+    const hostVeth = (st.result.interfaces ?? []).find((i) => !i.sandbox && /^veth/.test(i.name))?.name;
+    if (hostVeth && fs.existsSync(`/sys/class/net/${hostVeth}`)) spawnSync('ip', ['link', 'del', hostVeth], { timeout: 30_000 });
     if (errors.length) {
       ctx.warn(`network teardown of ${st.name || st.id.slice(0, 12)}: ${errors.join('; ')} (will retry)`);
       writeJsonAtomic(stateFile(ctx, id), { ...st, netnsPath: undefined, delFailed: errors });
