@@ -15,6 +15,8 @@ export interface Native {
   lgetxattr(path: string, name: string): Buffer | null;
   setSubreaper(): void;
   waitpid(pid: number, nohang?: boolean): { pid: number; code: number; signal: number } | null;
+  /** A new network namespace with lo up, bind-mounted on the existing file `path` (src/core/network/netns.ts). */
+  netnsCreate(path: string): void;
 }
 
 export const MS_RDONLY = 1;
