@@ -286,7 +286,7 @@ export async function setupNetwork(ctx: Context, req: NetworkRequest): Promise<N
         fs.mkdirSync(path.dirname(marker), { recursive: true });
         fs.writeFileSync(marker, '');
       }
-      createNetns(netnsPath);
+      createNetns(netnsPath, ctx.installDir);
       let result: CniResult;
       try {
         result = chainAdd(snapshot, plugins, inv);

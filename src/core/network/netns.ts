@@ -1,6 +1,6 @@
 /**
- * Persistent network namespaces as files: `unshare --net=FILE` bind-mounts a new namespace onto FILE (and,
- * in the same exec, `ip link set lo up` runs inside it). runc joins it by path; removing it is umount + unlink.
+ * Persistent network namespaces as files: the native addon's netnsCreate (or, without it, `unshare --net=FILE
+ * ip link set lo up`) bind-mounts a new namespace with lo up onto FILE. runc joins it by path; removing it is umount + unlink.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -8,9 +8,26 @@ import path from 'node:path';
 import { ConmanError } from '../errors.js';
 import { MNT_DETACH, native } from '../native.js';
 
-export function createNetns(file: string): void {
+export function createNetns(file: string, installDir = ''): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, '', { flag: 'w', mode: 0o444 });
+  let addon: ReturnType<typeof native> | undefined;
+  try {
+    addon = installDir ? native(installDir) : undefined;
+  } catch {
+    addon = undefined;
+  }
+  if (addon?.netnsCreate) {
+    try {
+      addon.netnsCreate(file);
+      return;
+    } catch (e) {
+      removeNetns(file, installDir);
+      throw new ConmanError('ENETWORK', `cannot create network namespace ${file}: ${(e as Error).message}`, {
+        hint: 'conman must run as root',
+      });
+    }
+  }
   const r = spawnSync('unshare', [`--net=${file}`, 'ip', 'link', 'set', 'lo', 'up'], { timeout: 30_000 });
   if (r.error || r.status !== 0) {
     removeNetns(file, '');
