@@ -14,6 +14,7 @@
 import type { Context } from './context.js';
 import type { ContainerRecord } from './containers.js';
 import type { NetExtra } from './network/options.js';
+import type { NetStatus } from './network/report.js';
 
 export interface NetworkSetup {
   netnsPath?: string;
@@ -37,6 +38,9 @@ export async function setupNetworkHook(ctx: Context, rec: ContainerRecord): Prom
     dnsOptions: x.dnsOptions,
     addHosts: x.addHosts,
   });
+  // ps/inspect read what the container got from its record (see network/report.ts); startContainer persists it.
+  const status: NetStatus = { network: s.network, ips: s.ips, gateway: s.gateway, mac: s.mac, ports: s.ports };
+  rec.config.extra = { ...rec.config.extra, netStatus: status };
   return { netnsPath: s.netnsPath };
 }
 
@@ -44,4 +48,5 @@ export async function teardownNetworkHook(ctx: Context, rec: ContainerRecord): P
   if (rec.config.network === 'host') return;
   const { teardownNetwork } = await import('./network/index.js');
   await teardownNetwork(ctx, rec.id);
+  if (rec.config.extra?.netStatus) delete rec.config.extra.netStatus; // cleanupContainer/rm persist the record
 }
