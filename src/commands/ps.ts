@@ -30,6 +30,7 @@ export function psCommandNamed(command: string, aliases: string[] = []): Command
     handler: async (argv) => {
     const a = argv as unknown as WithCtx<PsArgs>;
       const { listContainers, psJson, psTemplateFields, statusText, ago } = await import('../core/ps.js');
+      const { portsText } = await import('../core/network/report.js');
       const noTrunc = a.trunc === false;
       let list = await listContainers(a.ctx);
       const filters = a.filter === undefined ? [] : ([] as string[]).concat(a.filter);
@@ -71,7 +72,7 @@ export function psCommandNamed(command: string, aliases: string[] = []): Command
             noTrunc ? cmd : trunc(cmd, 20),
             `${ago(r.created)} ago`,
             statusText(r),
-            '',
+            portsText(r),
             r.name,
           ]);
         }

@@ -7,6 +7,7 @@ import type { Context } from './context.js';
 import { containerDir } from '../storage/paths.js';
 import { listIds, logFile, readContainer, type ContainerRecord } from './containers.js';
 import { liveState, rebootPending } from './reconcile.js';
+import { networkName, networkSettings, portsJson, portsText } from './network/report.js';
 
 export async function listContainers(ctx: Context): Promise<ContainerRecord[]> {
   if (rebootPending(ctx)) await (await import('./lifecycle.js')).reconcileAfterReboot(ctx);
@@ -69,11 +70,11 @@ export function psJson(rec: ContainerRecord): Record<string, unknown> {
     Mounts: c.mounts.map((m) => m.destination),
     Names: [rec.name],
     Namespaces: {},
-    Networks: [],
+    Networks: c.network === 'none' || c.network === 'host' ? [] : [networkName(rec)],
     Pid: st.status === 'running' ? st.pid : 0,
     Pod: '',
     PodName: '',
-    Ports: null,
+    Ports: portsJson(rec),
     StartedAt: unix(st.startedAt),
     State: st.status === 'stopping' ? 'running' : st.status,
     Status: statusText(rec),
@@ -91,7 +92,8 @@ export function psTemplateFields(rec: ContainerRecord, noTrunc: boolean): Record
     Created: `${ago(rec.created)} ago`,
     CreatedAt: rec.created,
     RunningFor: ago(rec.created),
-    Ports: '',
+    Ports: portsText(rec),
+    Networks: (j.Networks as string[]).join(','),
     Labels: Object.entries(rec.config.labels).map(([k, v]) => `${k}=${v}`).join(','),
     Size: '',
   };
@@ -181,6 +183,6 @@ export function inspectJson(ctx: Context, rec: ContainerRecord): Record<string, 
       Binds: c.mounts.filter((m) => m.type === 'bind').map((m) => `${m.source}:${m.destination}${m.readonly ? ':ro' : ''}`),
       Tmpfs: Object.fromEntries(c.mounts.filter((m) => m.type === 'tmpfs').map((m) => [m.destination, m.options.join(',')])),
     },
-    NetworkSettings: { Ports: {}, IPAddress: '', Gateway: '', MacAddress: '', Networks: {} },
+    NetworkSettings: networkSettings(rec),
   };
 }
