@@ -134,6 +134,10 @@ test('published ports (TCP and UDP) are reachable from 127.0.0.1; port lists the
   const ports = ok(s, ['port', 'web']).split('\n').sort();
   assert.deepEqual(ports, [`53/udp -> 127.0.0.1:${up}`, `80/tcp -> 127.0.0.1:${tp}`]);
   assert.equal(ok(s, ['port', 'web', '80']), `127.0.0.1:${tp}`);
+  assert.equal(ok(s, ['ps', '--format', '{{.Ports}}']), `127.0.0.1:${tp}->80/tcp, 127.0.0.1:${up}->53/udp`);
+  const ns = JSON.parse(ok(s, ['inspect', '--format', '{{json .NetworkSettings}}', 'web']));
+  assert.match(ns.Networks[netName].IPAddress, /^10\./);
+  assert.deepEqual(ns.Ports['80/tcp'], [{ HostIp: '127.0.0.1', HostPort: String(tp) }]);
   const bridge = bridgeOf(s, netName);
   ok(s, ['rm', '-f', 'web']);
   assert.deepEqual(leaks(s, id, netName), []);
@@ -142,7 +146,7 @@ test('published ports (TCP and UDP) are reachable from 127.0.0.1; port lists the
   ok(s, ['network', 'rm', netName]);
 });
 
-test('the default network: run --rm reaches the host through a published port, -P publishes EXPOSEd ports', async () => {
+test('the default network (conman0): -P publishes EXPOSEd ports on free host ports; run --rm gets an address', async () => {
   const s = store();
   const name = `${PREFIX.toLowerCase()}exp`;
   buildImage(sharedRegistry(), name, 'latest', { config: ['--config.exposedports', '80/tcp', '--config.cmd', 'sh'] });
