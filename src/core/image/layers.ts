@@ -349,7 +349,7 @@ export class SafeExtractor {
           st = undefined;
         }
         if (!st) {
-          if (!create) this.fail(member, `${next} does not exist`);
+          if (!create) this.fail(member, `${next} does not exist in the layer`);
           fs.mkdirSync(abs, { mode: 0o755 });
         } else if (st.isSymbolicLink()) this.fail(member, `parent ${next} is a symlink (would be followed)`);
         else if (!st.isDirectory()) this.fail(member, `parent ${next} is not a directory`);
