@@ -60,6 +60,8 @@ export interface CniInvocation {
   ifname: string;
   /** Values for plugins' capabilities (portMappings, ips, ...), injected as runtimeConfig. */
   runtimeConfig?: Record<string, unknown>;
+  /** Plugin directories (default cniPath()); kept in the state so the shim's DEL finds the same plugins. */
+  cniPath?: string[];
 }
 
 /** Runs one plugin; returns its parsed stdout (empty object for DEL). */
@@ -70,7 +72,7 @@ export function execPlugin(
   plugin: PluginConf,
   inv: CniInvocation,
   prevResult: CniResult | undefined,
-  dirs = cniPath(),
+  dirs = inv.cniPath ?? cniPath(),
 ): CniResult {
   const conf: Record<string, unknown> = { ...plugin, cniVersion, name: netName };
   const caps = (plugin.capabilities ?? {}) as Record<string, boolean>;

@@ -23,7 +23,7 @@ import { ConmanError, describeError } from '../errors.js';
 import { containerDir } from '../../storage/paths.js';
 import { withLock } from '../../storage/lock.js';
 import { readJson, writeJsonAtomic } from '../../storage/atomic.js';
-import { chainAdd, chainDel, type CniResult, type Conflist, type PluginConf } from './cni.js';
+import { chainAdd, chainDel, cniPath, type CniResult, type Conflist, type PluginConf } from './cni.js';
 import { bridgeExists, ensureBridge, ensureRules } from './bridge.js';
 import { getNetwork, ipamDir, DEFAULT_NETWORK } from './config.js';
 import { contains, parseCidr, parseIp } from './ipv4.js';
@@ -80,6 +80,7 @@ interface NetState {
   list: Conflist;
   plugins: PluginConf[];
   runtimeConfig: Record<string, unknown>;
+  cniPath?: string[];
   result: CniResult;
   ips: string[];
   gateway?: string;
@@ -276,7 +277,7 @@ export async function setupNetwork(ctx: Context, req: NetworkRequest): Promise<N
       }));
     }
     if (req.ip) runtimeConfig.ips = [req.ip];
-    const inv = { containerId: req.id, netns: netnsPath, ifname: 'eth0', runtimeConfig };
+    const inv = { containerId: req.id, netns: netnsPath, ifname: 'eth0', runtimeConfig, cniPath: cniPath() };
 
     return withLock(netLock(ctx, info.name), () => {
       // The bridge and the network's rules: made once, checked again only after a reboot or a network rm.
@@ -304,6 +305,7 @@ export async function setupNetwork(ctx: Context, req: NetworkRequest): Promise<N
         list: snapshot,
         plugins,
         runtimeConfig,
+        cniPath: inv.cniPath,
         result,
         ips,
         gateway,
@@ -347,7 +349,7 @@ async function teardownLocked(ctx: Context, id: string): Promise<void> {
     // the veth pair, which is cheaper than the plugin deleting the veth (that waits for RCU). DEL then runs
     // with no netns (CNI allows that): it releases the lease and the port forwarding.
     removeNetns(netns, ctx.installDir);
-    const inv = { containerId: st.id, netns: '', ifname: st.ifname, runtimeConfig: st.runtimeConfig };
+    const inv = { containerId: st.id, netns: '', ifname: st.ifname, runtimeConfig: st.runtimeConfig, cniPath: st.cniPath };
     let errors = chainDel(st.list, st.plugins, inv, st.result);
     if (errors.length) errors = chainDel(st.list, st.plugins, inv, st.result); // one retry (e.g. xtables lock)
     // A process still holding the namespace (e.g. something nsenter'ed into it) keeps the veth alive: delete it.
