@@ -12,8 +12,9 @@ import { inspectCommand } from './inspect.js';
 import { logsCommand } from './logs.js';
 import { containerPruneCommand } from './container-prune.js';
 import { execCommand } from './exec.js';
+import { attachCommand } from './attach.js';
 
-const common = [runCommand, createCommand, startCommand, stopCommand, killCommand, rmCommand, restartCommand, waitCommand, inspectCommand, logsCommand, execCommand];
+const common = [runCommand, createCommand, startCommand, stopCommand, killCommand, rmCommand, restartCommand, waitCommand, inspectCommand, logsCommand, execCommand, attachCommand];
 
 /** Top-level container commands (run, create, start, ps, ...). */
 export const containerCommands: Command[] = [...common, psCommand];

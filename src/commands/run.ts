@@ -23,6 +23,7 @@ export const runCommand: Command = {
     try {
       lc = await import('../core/lifecycle.js');
       lc.validateCreate(o);
+      if (a.detachKeys !== undefined) (await import('../core/detachkeys.js')).parseDetachKeys(String(a.detachKeys));
       await lc.reconcileAfterReboot(ctx);
       rec = await lc.createContainer(ctx, o);
     } catch (e) {
@@ -30,7 +31,7 @@ export const runCommand: Command = {
       throw e;
     }
     const fg = await import('../core/foreground.js');
-    if (!detach) fg.wireOutput(shim);
+    if (!detach) fg.wireOutput(shim, !!(o.tty && o.interactive));
     try {
       await lc.startContainer(ctx, rec.id, {
         shim,
@@ -47,7 +48,7 @@ export const runCommand: Command = {
       process.stdout.write(`${rec.id}\n`);
       return;
     }
-    const code = await fg.runForeground(ctx, rec.id, shim, !!o.interactive);
+    const code = await fg.runForeground(ctx, rec.id, shim, !!o.interactive, { tty: !!o.tty, detachKeys: a.detachKeys as string | undefined });
     if (code !== 0) throw new ExitCodeError(code);
   },
 };

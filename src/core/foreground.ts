@@ -6,13 +6,26 @@
  * the container is gone). If the socket breaks, falls back to the container's recorded state.
  */
 import type { Context } from './context.js';
-import { STDIN, STDOUT } from '../shim/frames.js';
-import type { ShimHandle } from './shim-client.js';
+import { CONTROL, STDIN, STDOUT } from '../shim/frames.js';
+import type { FrameClient } from './shim-client.js';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 
-/** Set before the container starts so that no frame is missed. */
-export function wireOutput(shim: ShimHandle): void {
+/**
+ * Set before the container starts so that no frame is missed; with -it the terminal goes raw now too, or the
+ * first keys typed at the container's prompt would be echoed by our own terminal.
+ */
+export function wireOutput(shim: FrameClient, rawTerminal = false): void {
+  if (rawTerminal && process.stdin.isTTY) {
+    process.stdin.setRawMode(true);
+    process.once('exit', () => {
+      try {
+        process.stdin.setRawMode(false);
+      } catch {
+        /* closed */
+      }
+    });
+  }
   shim.onOutput = (stream, payload) => {
     const out = stream === STDOUT ? process.stdout : process.stderr;
     if (!out.write(payload)) {
@@ -22,21 +35,50 @@ export function wireOutput(shim: ShimHandle): void {
   };
 }
 
-export async function runForeground(ctx: Context, id: string, shim: ShimHandle, interactive: boolean): Promise<number> {
-  const handlers = FORWARDED.map((sig) => {
+export interface ForegroundOptions {
+  tty?: boolean;
+  /** podman syntax (ctrl-p,ctrl-q by default); only used with stdin attached */
+  detachKeys?: string;
+}
+
+export async function runForeground(
+  ctx: Context,
+  id: string,
+  shim: FrameClient,
+  interactive: boolean,
+  fo: ForegroundOptions = {},
+): Promise<number> {
+  // with a terminal, ^C and friends reach the container through the pty; without, signals are forwarded
+  const handlers = (fo.tty ? [] : FORWARDED).map((sig) => {
     const h = () => shim.signal(sig);
     process.on(sig, h);
     return [sig, h] as const;
   });
+  const raw = !!fo.tty && interactive && process.stdin.isTTY;
+  if (raw) process.stdin.setRawMode(true); // (usually done already by wireOutput, before the container started)
+  const onResize = () => shim.send(CONTROL, JSON.stringify({ type: 'resize', cols: process.stdout.columns, rows: process.stdout.rows }));
+  if (fo.tty && process.stdout.isTTY) process.stdout.on('resize', onResize);
+  let detached: (() => void) | undefined;
+  const detachedP = new Promise<'detached'>((r) => (detached = () => r('detached')));
   if (interactive) {
-    process.stdin.on('data', (d: Buffer) => shim.send(STDIN, d));
+    const { DetachMatcher, parseDetachKeys, DEFAULT_DETACH_KEYS } = await import('./detachkeys.js');
+    const m = new DetachMatcher(fo.tty ? parseDetachKeys(fo.detachKeys ?? DEFAULT_DETACH_KEYS) : Buffer.alloc(0));
+    process.stdin.on('data', (d: Buffer) => {
+      const r = m.feed(d);
+      if (r.forward.length) shim.send(STDIN, r.forward);
+      if (r.detach) detached?.();
+    });
     process.stdin.on('end', () => shim.sendStdinEof());
     process.stdin.on('error', () => shim.sendStdinEof());
   }
-  let info = await shim.exit;
+  const first = await Promise.race([shim.exit, detachedP]);
   for (const [sig, h] of handlers) process.off(sig, h);
+  process.stdout.off('resize', onResize);
+  if (raw) process.stdin.setRawMode(false);
   if (interactive) process.stdin.destroy();
   shim.detach();
+  if (first === 'detached') return 0; // the container runs on; `conman attach` reconnects
+  let info = first;
   if (!info) {
     // the shim's socket broke: the exit record (or reconciled state) tells
     const { current } = await import('./lifecycle.js');

@@ -24,26 +24,17 @@ export interface ExitInfo {
   error?: string;
 }
 
-export class ShimHandle {
-  readonly child: ChildProcess;
+/** One end of the frame protocol: the fd 3 of a shim this CLI spawned, or a connection to an attach socket. */
+export class FrameClient {
   readonly sock: net.Socket;
   onOutput?: (stream: number, payload: Buffer) => void;
-  private startedWaiter?: { resolve: (s: Started) => void; reject: (e: { error: string; exitCode: number }) => void };
+  protected startedWaiter?: { resolve: (s: Started) => void; reject: (e: { error: string; exitCode: number }) => void };
   private exitResolve!: (e: ExitInfo | undefined) => void;
   readonly exit: Promise<ExitInfo | undefined>;
-  private closed = false;
+  protected closed = false;
 
-  constructor(ctx: Context) {
-    const env = { ...process.env };
-    delete env.NODE_EXTRA_CA_CERTS;
-    delete env.NODE_OPTIONS;
-    this.child = spawn(process.execPath, [...SHIM_NODE_FLAGS, path.join(ctx.installDir, 'dist', 'shim.js')], {
-      detached: true,
-      stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
-      env,
-    });
-    this.child.on('error', () => {});
-    this.sock = this.child.stdio[3] as net.Socket;
+  constructor(sock: net.Socket) {
+    this.sock = sock;
     this.exit = new Promise((r) => (this.exitResolve = r));
     const reader = new FrameReader((stream, payload) => {
       if (stream === CONTROL) {
@@ -63,6 +54,42 @@ export class ShimHandle {
     });
   }
 
+  send(stream: number, payload: Buffer | string): boolean {
+    if (this.closed) return false;
+    return this.sock.write(frame(stream, payload));
+  }
+
+  sendStdinEof(): void {
+    this.send(STDIN, Buffer.alloc(0));
+  }
+
+  signal(sig: string): void {
+    this.send(CONTROL, JSON.stringify({ type: 'signal', signal: sig }));
+  }
+
+  /** Leaves: closes the connection (the container runs on). */
+  detach(): void {
+    this.sock.destroy();
+  }
+}
+
+export class ShimHandle extends FrameClient {
+  readonly child: ChildProcess;
+
+  constructor(ctx: Context) {
+    const env = { ...process.env };
+    delete env.NODE_EXTRA_CA_CERTS;
+    delete env.NODE_OPTIONS;
+    const child = spawn(process.execPath, [...SHIM_NODE_FLAGS, path.join(ctx.installDir, 'dist', 'shim.js')], {
+      detached: true,
+      stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
+      env,
+    });
+    child.on('error', () => {});
+    super(child.stdio[3] as net.Socket);
+    this.child = child;
+  }
+
   get pid(): number {
     return this.child.pid ?? 0;
   }
@@ -79,21 +106,8 @@ export class ShimHandle {
     });
   }
 
-  send(stream: number, payload: Buffer | string): boolean {
-    if (this.closed) return false;
-    return this.sock.write(frame(stream, payload));
-  }
-
-  sendStdinEof(): void {
-    this.send(STDIN, Buffer.alloc(0));
-  }
-
-  signal(sig: string): void {
-    this.send(CONTROL, JSON.stringify({ type: 'signal', signal: sig }));
-  }
-
   /** Lets the shim run on alone: closes fd 3 and forgets the child. */
-  detach(): void {
+  override detach(): void {
     this.sock.destroy();
     this.child.unref();
   }
@@ -102,6 +116,22 @@ export class ShimHandle {
   abort(): void {
     this.detach();
   }
+}
+
+/** Connects to a running container's attach socket (through /proc/self/fd when the path is too long). */
+export async function connectAttach(socketPath: string): Promise<FrameClient> {
+  let p = socketPath;
+  let dfd: number | undefined;
+  if (Buffer.byteLength(p) >= 100) {
+    const fs = await import('node:fs');
+    dfd = fs.openSync(path.dirname(p), 'r');
+    p = `/proc/self/fd/${dfd}/${path.basename(p)}`;
+  }
+  const sock = await new Promise<net.Socket>((resolve, reject) => {
+    const s = net.connect(p, () => resolve(s));
+    s.once('error', reject);
+  });
+  return new FrameClient(sock);
 }
 
 export function spawnShim(ctx: Context): ShimHandle {

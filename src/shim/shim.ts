@@ -242,10 +242,19 @@ function start(c: ShimConfig): void {
   if (c.tty) {
     const req = createRequire(__filename);
     const pty = req('node-pty') as typeof import('node-pty');
-    const p = pty.spawn(c.runtime, args, { cols: c.cols || 80, rows: c.rows || 24, cwd: c.bundle, env: process.env as Record<string, string>, name: 'xterm' });
-    p.onData((d: string) => output(STDOUT, Buffer.from(d, 'binary')));
+    // runc copies between its own terminal (this pty) and the container's: ours must be raw, or it would echo
+    // input, buffer lines and turn ^C into signals for runc. node-pty cannot set termios, stty can.
+    const p = pty.spawn('/bin/sh', ['-c', 'stty raw -echo 2>/dev/null; exec "$0" "$@"', c.runtime, ...args], {
+      cols: c.cols || 80,
+      rows: c.rows || 24,
+      cwd: c.bundle,
+      env: process.env as Record<string, string>,
+      name: 'xterm',
+      encoding: null, // Buffers: the bytes as the program wrote them
+    } as import('node-pty').IPtyForkOptions);
+    p.onData((d: string | Buffer) => output(STDOUT, typeof d === 'string' ? Buffer.from(d) : d));
     p.onExit(({ exitCode, signal }) => setTimeout(() => onExit(signal ? null : exitCode, signal ? (signalName(signal) as NodeJS.Signals) : null), 20));
-    writeStdin = (b) => p.write(b.toString('binary'));
+    writeStdin = (b) => (p.write as (d: string | Buffer) => void)(b);
     endStdin = () => p.write('\x04');
     resize = (cols, rows) => {
       try {

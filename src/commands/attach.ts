@@ -1,0 +1,51 @@
+import path from 'node:path';
+import type { Command, WithCtx } from './types.js';
+import { ConmanError, ExitCodeError } from '../core/errors.js';
+
+interface AttachArgs {
+  container: string;
+  detachKeys?: string;
+  noStdin?: boolean;
+  stdin?: boolean;
+  sigProxy?: boolean;
+}
+
+export const attachCommand: Command = {
+  command: 'attach <container>',
+  describe: "Attach to a running container's output (and input, if it was started with -i)",
+  builder: (y) =>
+    y
+      .positional('container', { type: 'string', describe: 'Container (name or id)' })
+      .option('detach-keys', { type: 'string', describe: 'Key sequence to detach (default ctrl-p,ctrl-q)' })
+      .option('stdin', { type: 'boolean', default: true, describe: 'Pass stdin to the container (--no-stdin: do not)' })
+      .option('sig-proxy', { type: 'boolean', default: true, describe: 'Forward signals to the container (without -t)' }),
+  handler: async (argv) => {
+    const a = argv as unknown as WithCtx<AttachArgs>;
+    const ctx = a.ctx;
+    const { resolveContainer } = await import('../core/containers.js');
+    const { current } = await import('../core/lifecycle.js');
+    const { volatileDir } = await import('../storage/paths.js');
+    if (a.detachKeys !== undefined) (await import('../core/detachkeys.js')).parseDetachKeys(a.detachKeys);
+    const rec = resolveContainer(ctx, a.container);
+    const cur = current(ctx, rec.id)!;
+    if (cur.state.status !== 'running')
+      throw new ConmanError('ECTRSTATE', `you can only attach to running containers: ${rec.name} is ${cur.state.status}`);
+    const { connectAttach } = await import('../core/shim-client.js');
+    let client;
+    try {
+      client = await connectAttach(path.join(volatileDir(ctx, rec.id), 'attach'));
+    } catch (e) {
+      throw new ConmanError('ERUNTIME', `cannot attach to ${rec.name}: its shim does not answer (${(e as Error).message})`);
+    }
+    const fg = await import('../core/foreground.js');
+    const interactive = rec.config.interactive && a.stdin !== false;
+    fg.wireOutput(client, rec.config.tty && interactive);
+    if (rec.config.tty && process.stdout.isTTY) {
+      // make the program redraw at our size
+      const { CONTROL } = await import('../shim/frames.js');
+      client.send(CONTROL, JSON.stringify({ type: 'resize', cols: process.stdout.columns, rows: process.stdout.rows }));
+    }
+    const code = await fg.runForeground(ctx, rec.id, client, interactive, { tty: rec.config.tty, detachKeys: a.detachKeys });
+    if (code !== 0) throw new ExitCodeError(code);
+  },
+};
