@@ -91,3 +91,14 @@ test('exec: exit codes, stdin, -u -w -e, -d, -t; refused on a stopped container'
   assert.equal(st.code, 125);
   assert.match(st.stderr, /running/);
 });
+
+test('attach works when the runroot path is too long for a unix socket address', () => {
+  const s = cstore('cia-long');
+  const long = `${s.runroot}-${'r'.repeat(70)}`;
+  s.env.CONMAN_RUNROOT = long;
+  s.ok(['run', '-d', '-i', '--name', 'cia-l', '--network', 'none', IMG(), 'sh', '-c', 'read x; echo got:$x; exit 2']);
+  const i = s.run(['attach', 'cia-l'], { input: 'hello\n' });
+  assert.equal(i.code, 2, show(i));
+  assert.equal(i.stdout, 'got:hello\n');
+  s.ok(['rm', 'cia-l']);
+});

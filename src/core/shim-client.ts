@@ -4,6 +4,7 @@
  * first thing so node's startup in the shim overlaps the CLI's own work (image lookup, mount, spec).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { Context } from './context.js';
@@ -123,7 +124,6 @@ export async function connectAttach(socketPath: string): Promise<FrameClient> {
   let p = socketPath;
   let dfd: number | undefined;
   if (Buffer.byteLength(p) >= 100) {
-    const fs = await import('node:fs');
     dfd = fs.openSync(path.dirname(p), 'r');
     p = `/proc/self/fd/${dfd}/${path.basename(p)}`;
   }
