@@ -106,12 +106,21 @@ export function listNetworks(ctx: Context): NetworkInfo[] {
   return out;
 }
 
+/**
+ * The default network: conman0 on 10.89.0.0/24, unless the host routes that subnet through another device
+ * (a LAN, a VPN); then the first free 10.89.x.0/24. Every store on the host decides the same way.
+ */
 function defaultInfo(): Omit<NetworkInfo, 'file'> {
+  const routes = hostRoutes().filter((r) => r.dev !== DEFAULT_BRIDGE);
+  let subnet = parseCidr(DEFAULT_SUBNET)!;
+  for (let i = 1; routes.some((r) => overlaps(r.cidr, subnet)) && i < 256; i++) {
+    subnet = { base: (parseIp('10.89.0.0')! + i * 256) >>> 0, prefix: 24 };
+  }
   return {
     name: DEFAULT_NETWORK,
     bridge: DEFAULT_BRIDGE,
-    subnet: DEFAULT_SUBNET,
-    gateway: '10.89.0.1',
+    subnet: cidrToString(subnet),
+    gateway: ipToString(subnet.base + 1),
     id: crypto.createHash('sha256').update(`conman-default-network`).digest('hex'),
     created: new Date().toISOString(),
     labels: {},
