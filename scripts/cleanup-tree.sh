@@ -17,4 +17,16 @@ awk -v d="$dir" '$5 == d || index($5, d "/") == 1 { print $5 }' /proc/self/mount
   umount -l "$m" 2>/dev/null
 done
 for ns in $(find "$dir" -name netns -o -name 'netns-*' 2>/dev/null); do umount "$ns" 2>/dev/null; done
+# networks a store in the tree created: their bridges and firewall rules (the shared default conman0 stays)
+for f in $(find "$dir" -path '*/networks/*.conflist' 2>/dev/null); do
+  br=$(sed -n 's/.*"bridge": *"\([^"]*\)".*/\1/p' "$f" | head -1)
+  { [ -n "$br" ] && [ "$br" != conman0 ]; } || continue
+  for t in filter nat; do
+    iptables-save -t "$t" 2>/dev/null | grep -E -- "-[io] $br( |\$)" | sed 's/^-A /-D /' | while read -r rule; do
+      # shellcheck disable=SC2086
+      iptables -w -t "$t" $rule 2>/dev/null
+    done
+  done
+  ip link del "$br" 2>/dev/null
+done
 rm -rf --one-file-system "$dir"
