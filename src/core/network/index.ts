@@ -374,6 +374,17 @@ export async function teardownNetwork(ctx: Context, id: string): Promise<void> {
   await withLock(ctrLock(ctx, id), () => teardownLocked(ctx, id));
 }
 
+/** The container's init (container.json state.pid, with its start time) still runs: cheaper than a /proc scan. */
+function containerProcessAlive(ctx: Context, id: string): boolean {
+  try {
+    const rec = readJson<{ state?: { pid?: number; pidStart?: string } }>(path.join(containerDir(ctx, id), 'container.json'));
+    const pid = rec?.state?.pid;
+    return !!pid && !!rec?.state?.pidStart && procStart(pid) === rec.state.pidStart;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Finds network setups nobody owns any more and tears them down: from before a reboot, whose setup command
  * died before the container started (no process in the namespace), or whose container has exited without
@@ -404,7 +415,7 @@ export async function cleanupStaleNetworks(ctx: Context, opts: { isActive?: (id:
       stale = !!st && Date.now() - st.mtimeMs > 60_000;
     } else if (s.delFailed || s.bootId !== boot) stale = true;
     else if (procStart(s.setupPid) === s.setupStart && s.setupStart) stale = false; // its setup is still running
-    else if (opts.isActive?.(id)) stale = false;
+    else if (opts.isActive?.(id) || containerProcessAlive(ctx, id)) stale = false;
     else {
       const ino = netnsInode(netnsFile(ctx, id));
       live ??= liveNetnsInodes();
