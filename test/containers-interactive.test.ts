@@ -83,7 +83,7 @@ test('exec: exit codes, stdin, -u -w -e, -d, -t; refused on a stopped container'
   assert.equal(s.ok(['exec', '-u', 'tester', '-w', '/tmp', '-e', 'X=1', 'cia-x', 'sh', '-c', 'echo $(id -u) $(pwd) $X']), '1000 /tmp 1\n');
   s.ok(['exec', '-d', 'cia-x', 'sh', '-c', 'echo bg > /tmp/bg']);
   await waitFor(() => s.run(['exec', 'cia-x', 'cat', '/tmp/bg']).stdout === 'bg\n', 10000, 'exec -d ran');
-  const t = spawnTerm(['exec', '-it', 'cia-x', 'sh', '-c', 'tty; stty size'], s.env, { cols: 77, rows: 21 });
+  const t = spawnTerm(['exec', '-it', 'cia-x', 'sh', '-c', 'sleep 0.5; tty; stty size'], s.env, { cols: 77, rows: 21 });
   await t.expect(/\/dev\/pts\/\d+\r?\r\n21 77/, 15000);
   assert.equal((await t.exited).exitCode, 0);
   s.ok(['stop', '-t', '0', 'cia-x']);
