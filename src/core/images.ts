@@ -206,8 +206,9 @@ export function imagesInUse(ctx: Context): Map<string, string[]> {
  * Removes layers and blobs no image references any more. Call under images.lock with the final list.
  * Layer dirs are renamed away first, so a half-removed layer never looks complete.
  */
-export function garbageCollect(ctx: Context, images: ImageRecord[]): void {
+export function garbageCollect(ctx: Context, images: ImageRecord[], leased: Set<string> = new Set()): void {
   const keepLayers = new Set(images.flatMap((i) => i.layers.map((l) => l.replace(/^sha256:/, ''))));
+  for (const l of leased) keepLayers.add(l);
   const keepBlobs = new Set<string>();
   for (const i of images) {
     keepBlobs.add(i.id);

@@ -558,7 +558,42 @@ export function cleanStaleTemp(ctx: Context): void {
       }
     }
     if (!alive) fs.rmSync(path.join(dir, n), { recursive: true, force: true });
+    // (lease files match the same pattern and go the same way)
   }
+}
+
+/**
+ * A lease: the diffIDs a running pull/load is about to commit, so that a concurrent rmi/prune does not
+ * garbage-collect a layer that is complete but not yet referenced by images.json. Stale leases (dead pid)
+ * are removed by cleanStaleTemp.
+ */
+export function takeLease(ctx: Context, diffIDs: string[]): () => void {
+  fs.mkdirSync(tmpDir(ctx), { recursive: true });
+  const f = path.join(tmpDir(ctx), `lease-${process.pid}-${crypto.randomBytes(6).toString('hex')}`);
+  fs.writeFileSync(f, JSON.stringify(diffIDs));
+  return () => fs.rmSync(f, { force: true });
+}
+
+/** diffIDs leased by live processes. */
+export function leasedLayers(ctx: Context): Set<string> {
+  const out = new Set<string>();
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync(tmpDir(ctx));
+  } catch {}
+  for (const n of names) {
+    const m = /^lease-(\d+)-/.exec(n);
+    if (!m) continue;
+    try {
+      process.kill(Number(m[1]), 0);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EPERM') continue;
+    }
+    try {
+      for (const d of JSON.parse(fs.readFileSync(path.join(tmpDir(ctx), n), 'utf8')) as string[]) out.add(d.replace(/^sha256:/, ''));
+    } catch {}
+  }
+  return out;
 }
 
 export function makeTemp(ctx: Context, kind: string): string {

@@ -25,7 +25,7 @@ import {
   type ImageConfig,
   type ImageRecord,
 } from '../images.js';
-import { cleanStaleTemp, Decompressor, hasLayer, importLayer, layerTarStream, makeTemp, readLayerMeta, SafeExtractor } from './layers.js';
+import { cleanStaleTemp, takeLease, Decompressor, hasLayer, importLayer, layerTarStream, makeTemp, readLayerMeta, SafeExtractor } from './layers.js';
 import { MT } from './registry.js';
 import { parseReference, repoName } from './reference.js';
 import { choosePlatform, type Descriptor, type Manifest } from './pull.js';
@@ -64,12 +64,9 @@ export async function saveArchive(ctx: Context, refs: string[], opts: SaveOption
   const imgs: Array<{ img: ImageRecord; cfg: ImageConfig; cfgBuf: Buffer; names: string[] }> = [];
   for (const r of refs) {
     const img = await getImage(ctx, r);
-    let names = img.names;
-    try {
-      const p = parseReference(r);
-      const full = p.tag ? `${repoName(p)}:${p.tag}` : undefined;
-      if (full && img.names.includes(full)) names = [full];
-    } catch {}
+    const { nameOf } = await import('./ops.js');
+    const named = nameOf([img], r, img);
+    const names = named ? [named] : img.names;
     const cfgBuf = fs.readFileSync(blobPath(ctx, img.id));
     imgs.push({ img, cfg: await imageConfig(ctx, img), cfgBuf, names });
   }
@@ -193,6 +190,7 @@ export async function loadArchive(ctx: Context, input: string | undefined, opts:
   const what = input ?? 'stdin';
   const tmp = makeTemp(ctx, 'load');
   const progress = new Progress(!opts.quiet);
+  const leases: Array<() => void> = [];
   try {
     const root = path.join(tmp, 'archive');
     fs.mkdirSync(root);
@@ -223,8 +221,8 @@ export async function loadArchive(ctx: Context, input: string | undefined, opts:
     }
     if (!entries) throw new ConmanError('ELAYER', `load ${what}: empty archive`);
     let loaded: Loaded[];
-    if (fs.existsSync(path.join(root, 'manifest.json'))) loaded = await loadDocker(ctx, root, what, progress);
-    else if (fs.existsSync(path.join(root, 'index.json'))) loaded = await loadOci(ctx, root, what, progress);
+    if (fs.existsSync(path.join(root, 'manifest.json'))) loaded = await loadDocker(ctx, root, what, progress, leases);
+    else if (fs.existsSync(path.join(root, 'index.json'))) loaded = await loadOci(ctx, root, what, progress, leases);
     else throw new ConmanError('ELAYER', `load ${what}: not a docker-archive (manifest.json) or oci-archive (index.json)`);
     const out: string[] = [];
     await updateImages(ctx, (images) => {
@@ -256,6 +254,7 @@ export async function loadArchive(ctx: Context, input: string | undefined, opts:
     });
     return out;
   } finally {
+    for (const release of leases) release();
     progress.stop();
     fs.rmSync(tmp, { recursive: true, force: true });
   }
@@ -283,7 +282,7 @@ async function importFile(ctx: Context, file: string, opts: { diffID: string; di
   await importLayer(ctx, fs.createReadStream(file, { highWaterMark: 1 << 20 }), { ...opts });
 }
 
-async function loadDocker(ctx: Context, root: string, what: string, progress: Progress): Promise<Loaded[]> {
+async function loadDocker(ctx: Context, root: string, what: string, progress: Progress, leases: Array<() => void>): Promise<Loaded[]> {
   const { value: man } = readJsonIn<Array<{ Config?: string; RepoTags?: string[] | null; Layers?: string[] }>>(root, 'manifest.json', what);
   if (!Array.isArray(man) || !man.length) throw new ConmanError('ELAYER', `load ${what}: manifest.json lists no images`);
   const out: Loaded[] = [];
@@ -295,6 +294,7 @@ async function loadDocker(ctx: Context, root: string, what: string, progress: Pr
     const diffIDs = cfg.rootfs!.diff_ids;
     if (diffIDs.length !== m.Layers.length)
       throw new ConmanError('ELAYER', `load ${what}: config lists ${diffIDs.length} layers, manifest.json ${m.Layers.length}`);
+    leases.push(takeLease(ctx, diffIDs));
     for (let i = 0; i < diffIDs.length; i++) {
       const { file: lf } = openInside(root, m.Layers[i]!, `load ${what}`);
       await importFile(ctx, lf, { diffID: diffIDs[i]!, what: `load ${what}: layer ${m.Layers[i]}` }, progress);
@@ -335,7 +335,7 @@ function ociName(d: Descriptor): string[] {
   }
 }
 
-async function loadOci(ctx: Context, root: string, what: string, progress: Progress): Promise<Loaded[]> {
+async function loadOci(ctx: Context, root: string, what: string, progress: Progress, leases: Array<() => void>): Promise<Loaded[]> {
   const w = `load ${what}`;
   const { value: index } = readJsonIn<Manifest>(root, 'index.json', w);
   if (!Array.isArray(index.manifests) || !index.manifests.length) throw new ConmanError('ELAYER', `${w}: index.json lists no images`);
@@ -356,6 +356,7 @@ async function loadOci(ctx: Context, root: string, what: string, progress: Progr
     const cfg = checkConfig(cfgBuf, w);
     const diffIDs = cfg.rootfs!.diff_ids;
     if (diffIDs.length !== m.layers.length) throw new ConmanError('ELAYER', `${w}: config lists ${diffIDs.length} layers, manifest ${m.layers.length}`);
+    leases.push(takeLease(ctx, diffIDs));
     for (let i = 0; i < diffIDs.length; i++) {
       const ld = m.layers[i]!;
       await importFile(ctx, blobFile(root, ld.digest, w), { diffID: diffIDs[i]!, digest: ld.digest, what: `${w}: layer ${ld.digest}` }, progress);

@@ -20,7 +20,7 @@ export interface RmiResult {
 }
 
 /** Normalised name for a ref the user typed as a name (not an id), or undefined. */
-function nameOf(images: ImageRecord[], ref: string, img: ImageRecord): string | undefined {
+export function nameOf(images: ImageRecord[], ref: string, img: ImageRecord): string | undefined {
   if (looksLikeId(ref) && img.id.startsWith(ref.replace(/^sha256:/, ''))) return undefined;
   try {
     const r = parseReference(ref);
@@ -36,7 +36,7 @@ function nameOf(images: ImageRecord[], ref: string, img: ImageRecord): string | 
 
 export async function removeImages(ctx: Context, refs: string[], opts: { force?: boolean; all?: boolean } = {}): Promise<RmiResult> {
   const res: RmiResult = { untagged: [], deleted: [], errors: [] };
-  await updateImages(ctx, (images) => {
+  await updateImages(ctx, async (images) => {
     const used = imagesInUse(ctx);
     const list = opts.all ? images.map((i) => i.id) : refs;
     for (const ref of list) {
@@ -79,7 +79,7 @@ export async function removeImages(ctx: Context, refs: string[], opts: { force?:
       res.deleted.push(img.id);
       images.splice(images.indexOf(img), 1);
     }
-    if (res.deleted.length) garbageCollect(ctx, images);
+    if (res.deleted.length) garbageCollect(ctx, images, (await import('./layers.js')).leasedLayers(ctx));
   });
   return res;
 }
@@ -107,7 +107,7 @@ export async function tagImage(ctx: Context, src: string, targets: string[]): Pr
 
 export async function pruneImages(ctx: Context, all: boolean): Promise<string[]> {
   const removed: string[] = [];
-  await updateImages(ctx, (images) => {
+  await updateImages(ctx, async (images) => {
     const used = imagesInUse(ctx);
     for (const img of [...images]) {
       if (used.has(img.id)) continue;
@@ -115,7 +115,7 @@ export async function pruneImages(ctx: Context, all: boolean): Promise<string[]>
       images.splice(images.indexOf(img), 1);
       removed.push(img.id);
     }
-    if (removed.length) garbageCollect(ctx, images);
+    if (removed.length) garbageCollect(ctx, images, (await import('./layers.js')).leasedLayers(ctx));
   });
   return removed;
 }

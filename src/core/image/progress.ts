@@ -2,8 +2,7 @@
  * Pull/load progress on stderr: cli-progress bars on a terminal, plain podman-like lines otherwise,
  * nothing with -q.
  */
-import type { MultiBar, SingleBar } from 'cli-progress';
-import { createRequire } from 'node:module';
+import cliProgress, { type MultiBar, type SingleBar } from 'cli-progress';
 
 export interface Bar {
   add(n: number): void;
@@ -27,8 +26,7 @@ export class Progress {
       return { add() {}, done() {} };
     }
     if (!this.multi) {
-      const req = createRequire(import.meta.url);
-      const cp = req('cli-progress') as typeof import('cli-progress');
+      const cp = cliProgress;
       this.multi = new cp.MultiBar(
         {
           stream: process.stderr,

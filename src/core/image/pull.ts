@@ -14,7 +14,7 @@ import { formatReference, parseReference, repoName, type Reference } from './ref
 import { isLocalRegistry, loadRegistriesConf, registryEntry } from './registries-conf.js';
 import { lookupCreds } from './auth.js';
 import { MT, RegistryClient } from './registry.js';
-import { cleanStaleTemp, hasLayer, importLayer, readLayerMeta } from './layers.js';
+import { cleanStaleTemp, hasLayer, importLayer, readLayerMeta, takeLease } from './layers.js';
 import { Progress } from './progress.js';
 
 export interface Descriptor {
@@ -126,6 +126,7 @@ async function pullOne(ctx: Context, ref: Reference, opts: PullOptions): Promise
   const creds = opts.creds ?? lookupCreds(ref.registry, ref.repository, opts.authfile);
   const client = new RegistryClient(ref.registry, ref.repository, { tlsVerify: opts.tlsVerify, insecure, creds, what });
   const progress = new Progress(!opts.quiet);
+  let releaseLease = () => {};
   progress.line(`Trying to pull ${formatReference(ref)}...`);
   try {
     cleanStaleTemp(ctx);
@@ -162,7 +163,8 @@ async function pullOne(ctx: Context, ref: Reference, opts: PullOptions): Promise
     const diffIDs = cfg.rootfs?.diff_ids ?? [];
     if (diffIDs.length !== m.layers.length)
       throw new ConmanError('EREGISTRY', `${what}: config lists ${diffIDs.length} layers but the manifest has ${m.layers.length}`);
-    // layers
+    // layers (leased so a concurrent rmi/prune keeps them until images.json references them)
+    releaseLease = takeLease(ctx, diffIDs);
     const todo: Array<{ d: Descriptor; diffID: string }> = [];
     const seen = new Set<string>();
     m.layers.forEach((d, i) => {
@@ -227,6 +229,7 @@ async function pullOne(ctx: Context, ref: Reference, opts: PullOptions): Promise
     // layers already complete stay (a second pull reuses them); drop ones no image uses only if nothing references them
     throw e;
   } finally {
+    releaseLease();
     progress.stop();
     await client.close();
   }

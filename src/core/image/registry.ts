@@ -168,7 +168,8 @@ export class RegistryClient {
       await tryBase(`https://${this.host}`);
     } catch (e) {
       if (e instanceof ConmanError) throw e;
-      if (allowHttp && (isTlsError(e) || true)) {
+      if (allowHttp) {
+        // insecure registry: whatever went wrong over https (TLS error, plain-http server), try http
         try {
           await tryBase(`http://${this.host}`);
           return;
