@@ -183,3 +183,44 @@ for (const field of ['token', 'access_token'] as const) {
     }
   });
 }
+
+test('TLS registry: --tls-verify=true checks the certificate; NODE_EXTRA_CA_CERTS adds the CA', async () => {
+  const { spawn } = await import('node:child_process');
+  const dir = fs.mkdtempSync(path.join(testTmp(), 'tlsreg-'));
+  run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'key.pem', '-out', 'cert.pem', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { cwd: dir });
+  const port = await freePort();
+  const addr = `127.0.0.1:${port}`;
+  fs.mkdirSync(path.join(dir, 'data'));
+  fs.writeFileSync(
+    path.join(dir, 'config.yml'),
+    `version: 0.1\nlog: {level: error}\nstorage: {filesystem: {rootdirectory: ${dir}/data}}\nhttp: {addr: "${addr}", tls: {certificate: ${dir}/cert.pem, key: ${dir}/key.pem}}\n`,
+  );
+  const proc = spawn('docker-registry', ['serve', path.join(dir, 'config.yml')], { stdio: 'ignore' });
+  try {
+    for (let i = 0; i < 100; i++) {
+      const ok = await new Promise<boolean>((resolve) => {
+        const c = net.connect(port, '127.0.0.1', () => (c.destroy(), resolve(true)));
+        c.on('error', () => resolve(false));
+      });
+      if (ok) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
+    await promisify(execFile)('skopeo', ['copy', '-q', '--dest-tls-verify=false', `oci:${layout}:1`, `docker://${addr}/tls/bb:1`]);
+    const s = newStore('tls');
+    const ref = `${addr}/tls/bb:1`;
+    let r = await s.runAsync(['pull', '-q', '--tls-verify=true', ref], { env: { NODE_EXTRA_CA_CERTS: '' } });
+    assert.equal(r.code, 125, show(r));
+    assert.match(r.stderr, /TLS to registry .* failed: .*(self.signed|certificate)/i);
+    assert.deepEqual(storeImages(s.root), []);
+    r = await s.runAsync(['pull', '-q', '--tls-verify=true', ref], { env: { NODE_EXTRA_CA_CERTS: path.join(dir, 'cert.pem') } });
+    assert.equal(r.code, 0, show(r));
+    // a local registry is insecure by default: https without verification works too
+    const s2 = newStore('tls2');
+    r = await s2.runAsync(['pull', '-q', ref], { env: { NODE_EXTRA_CA_CERTS: '' } });
+    assert.equal(r.code, 0, show(r));
+  } finally {
+    proc.kill('SIGTERM');
+  }
+});

@@ -131,7 +131,8 @@ export class RegistryClient {
   private async agent(): Promise<Dispatcher> {
     if (this.dispatcher) return this.dispatcher;
     const { Agent, interceptors } = await import('undici');
-    const verify = this.opts.tlsVerify === false ? false : this.opts.insecure ? false : true;
+    // --tls-verify=true always verifies; =false never; by default insecure registries are not verified
+    const verify = this.opts.tlsVerify ?? !this.opts.insecure;
     const a = new Agent({
       connect: { rejectUnauthorized: verify, ca: cas(), timeout: 30_000 },
       connections: 8,
@@ -155,7 +156,7 @@ export class RegistryClient {
   /** GET /v2/: picks https or http and learns the auth challenge. */
   async ping(): Promise<void> {
     if (this.base) return;
-    const allowHttp = this.opts.insecure || this.opts.tlsVerify === false;
+    const allowHttp = this.opts.tlsVerify === false || (this.opts.tlsVerify === undefined && !!this.opts.insecure);
     const tryBase = async (base: string) => {
       const r = await this.raw(`${base}/v2/`);
       const ch = r.statusCode === 401 ? parseChallenge(r.headers['www-authenticate']) : ({ scheme: 'none' } as Challenge);
