@@ -243,3 +243,25 @@ test('an interrupted pull leaves nothing half-made; the next pull completes', as
     await proxy.close();
   }
 });
+
+test('an image with the same layer twice: stored once, listed once for overlay (topmost), saved and loaded back', async () => {
+  const s = newStore('duplayer');
+  const a = await makeTar([{ name: 'a.txt', data: 'a' }]);
+  const b = await makeTar([{ name: 'b.txt', data: 'b' }]);
+  const file = path.join(path.dirname(s.root), 'dup.tar');
+  fs.writeFileSync(file, await dockerArchive([a, b, a], 'localhost/dup:1'));
+  let r = s.run(['load', '-i', file]);
+  assert.equal(r.code, 0, show(r));
+  const [img] = storeImages(s.root);
+  assert.equal(img!.layers.length, 3);
+  assert.equal(storeLayers(s.root).length, 2);
+  const [j] = JSON.parse(s.run(['image', 'inspect', 'localhost/dup:1']).stdout);
+  assert.match(j.GraphDriver.Data.UpperDir, new RegExp(`${img!.layers[0]!.slice(7)}/diff$`), 'the repeated layer sits at its topmost place');
+  assert.equal(j.GraphDriver.Data.LowerDir.split(':').length, 1);
+  r = s.run(['save', '-o', `${file}.out`, 'localhost/dup:1']);
+  assert.equal(r.code, 0, show(r));
+  s.run(['rmi', 'localhost/dup:1']);
+  r = s.run(['load', '-i', `${file}.out`]);
+  assert.equal(r.code, 0, show(r));
+  assert.equal(storeImages(s.root)[0]!.id, img!.id);
+});

@@ -166,9 +166,21 @@ export async function imageConfig(ctx: Context, img: ImageRecord): Promise<Image
   return c;
 }
 
-/** Absolute overlay lowerdir paths of the image's layers, bottom→top. */
+/**
+ * Absolute overlay lowerdir paths of the image's layers, bottom→top. A layer that occurs twice (identical
+ * empty layers, say) is listed once, at its topmost position: overlayfs refuses a lowerdir given twice, and
+ * the topmost copy already hides or replaces everything the lower copy would.
+ */
 export function layerDiffDirs(ctx: Context, img: ImageRecord): string[] {
-  return img.layers.map((d) => path.join(layerDir(ctx, d), 'diff'));
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (let i = img.layers.length - 1; i >= 0; i--) {
+    const d = img.layers[i]!;
+    if (seen.has(d)) continue;
+    seen.add(d);
+    out.unshift(path.join(layerDir(ctx, d), 'diff'));
+  }
+  return out;
 }
 
 /** Pulls an image from its registry into the store (see core/image/pull.ts). */
