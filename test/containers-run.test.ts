@@ -176,3 +176,18 @@ test('--network none has only lo; --network host shares the host network namespa
   const host = s.ok(['run', '--rm', '--network', 'host', IMG(), 'readlink', '/proc/self/ns/net']);
   assert.equal(host.trim(), fs.readlinkSync('/proc/self/ns/net'));
 });
+
+test('a foreground run whose reader goes away ends like SIGPIPE; the container still finishes and is removed', async () => {
+  const s = cstore('crun-epipe');
+  const r = spawnSync('bash', ['-c', `"${CONMAN}" run --rm --name crun-pipe ${IMG()} sh -c 'yes | head -c 3000000' | head -c 4; echo " \${PIPESTATUS[0]}"`], {
+    env: s.env,
+    encoding: 'utf8',
+    timeout: 60000,
+  });
+  assert.equal(r.stdout, 'y\ny\n 141\n', r.stderr);
+  assert.doesNotMatch(r.stderr, /EPIPE|internal error/);
+  const end = Date.now() + 20000;
+  while (s.containerDirs().length && Date.now() < end) await new Promise((res) => setTimeout(res, 100));
+  assert.deepEqual(s.containerDirs(), []);
+  assert.deepEqual(s.mounts(), []);
+});

@@ -45,4 +45,4 @@ export function inspectCommandNamed(command: string): Command {
   };
 }
 
-export const inspectCommand = inspectCommandNamed('inspect <names..>');
+export const inspectCommand = inspectCommandNamed('inspect [names..]');

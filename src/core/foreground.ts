@@ -26,6 +26,15 @@ export function wireOutput(shim: FrameClient, rawTerminal = false): void {
       }
     });
   }
+  // a reader that went away (`conman run ... | head -1`): end like a process killed by SIGPIPE; the container
+  // runs on (its output still goes to the log) and the shim still does its cleanup
+  const broken = (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') return;
+    shim.detach();
+    process.exit(141);
+  };
+  process.stdout.on('error', broken);
+  process.stderr.on('error', broken);
   shim.onOutput = (stream, payload) => {
     const out = stream === STDOUT ? process.stdout : process.stderr;
     if (!out.write(payload)) {

@@ -43,6 +43,7 @@ export interface ShimConfig {
 }
 
 const CLIENT_LIMIT = 8 * 1024 * 1024;
+const NL = Buffer.from('\n');
 
 let cfg: ShimConfig | undefined;
 let ctlOpen = true;
@@ -132,14 +133,15 @@ function logChunk(stream: number, chunk: Buffer): void {
   const name = stream === STDOUT ? 'stdout' : 'stderr';
   const ts = timestamp();
   const parts: Buffer[] = [];
+  const full = Buffer.from(`${ts} ${name} F `);
   let start = 0;
   while (start < chunk.length) {
     const nl = chunk.indexOf(10, start);
     if (nl < 0) {
-      parts.push(Buffer.from(`${ts} ${name} P `), chunk.subarray(start), Buffer.from('\n'));
+      parts.push(Buffer.from(`${ts} ${name} P `), chunk.subarray(start), NL);
       break;
     }
-    parts.push(Buffer.from(`${ts} ${name} F `), chunk.subarray(start, nl + 1));
+    parts.push(full, chunk.subarray(start, nl + 1));
     start = nl + 1;
   }
   const buf = Buffer.concat(parts);
