@@ -45,7 +45,7 @@ export const attachCommand: Command = {
       const { CONTROL } = await import('../shim/frames.js');
       client.send(CONTROL, JSON.stringify({ type: 'resize', cols: process.stdout.columns, rows: process.stdout.rows }));
     }
-    const code = await fg.runForeground(ctx, rec.id, client, interactive, { tty: rec.config.tty, detachKeys: a.detachKeys });
+    const code = await fg.runForeground(ctx, rec.id, client, interactive, { tty: rec.config.tty, detachKeys: a.detachKeys, sigProxy: a.sigProxy });
     if (code !== 0) throw new ExitCodeError(code);
   },
 };

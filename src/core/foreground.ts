@@ -48,6 +48,8 @@ export interface ForegroundOptions {
   tty?: boolean;
   /** podman syntax (ctrl-p,ctrl-q by default); only used with stdin attached */
   detachKeys?: string;
+  /** forward INT, TERM, ... to the container (default true; always off with a terminal) */
+  sigProxy?: boolean;
 }
 
 export async function runForeground(
@@ -58,7 +60,7 @@ export async function runForeground(
   fo: ForegroundOptions = {},
 ): Promise<number> {
   // with a terminal, ^C and friends reach the container through the pty; without, signals are forwarded
-  const handlers = (fo.tty ? [] : FORWARDED).map((sig) => {
+  const handlers = (fo.tty || fo.sigProxy === false ? [] : FORWARDED).map((sig) => {
     const h = () => shim.signal(sig);
     process.on(sig, h);
     return [sig, h] as const;
