@@ -198,37 +198,49 @@ export async function createNetwork(ctx: Context, name: string, opts: CreateOpti
       if (opts.ignoreExisting) return infoFromConflist(existing, conflistFile(ctx, name));
       throw new ConmanError('ENAMEINUSE', `network ${name} already exists`);
     }
-    const used = usedSubnets(ctx);
-    if (subnet) {
-      const clash = used.find((u) => overlaps(u.cidr, subnet!));
-      if (clash) throw new ConmanError('EINVAL', `subnet ${cidrToString(subnet)} overlaps ${clash.what}`);
-    } else {
-      for (let i = 1; i < 256 * 16 && !subnet; i++) {
-        const cand: Cidr = { base: (parseIp('10.89.0.0')! + i * 256) >>> 0, prefix: 24 };
-        if (!used.some((u) => overlaps(u.cidr, cand))) subnet = cand;
+    // Pick a subnet and a bridge name, then claim both on the host by creating the bridge with its address.
+    // Another store may be doing the same right now: if it won the name or the subnet, pick again.
+    let info: Omit<NetworkInfo, 'file'> | undefined;
+    for (let attempt = 0; !info; attempt++) {
+      const used = usedSubnets(ctx);
+      let sub = subnet;
+      if (sub) {
+        const clash = used.find((u) => overlaps(u.cidr, sub!));
+        if (clash) throw new ConmanError('EINVAL', `subnet ${cidrToString(sub)} overlaps ${clash.what}`);
+      } else {
+        for (let i = 1; i < 256 * 16 && !sub; i++) {
+          const cand: Cidr = { base: (parseIp('10.89.0.0')! + i * 256) >>> 0, prefix: 24 };
+          if (!used.some((u) => overlaps(u.cidr, cand))) sub = cand;
+        }
+        if (!sub) throw new ConmanError('EINVAL', 'no free /24 subnet left in 10.89.0.0-10.104.255.0; give one with --subnet');
       }
-      if (!subnet) throw new ConmanError('EINVAL', 'no free /24 subnet left in 10.89.0.0-10.104.255.0; give one with --subnet');
+      const others = listNetworks(ctx).map((n) => n.bridge);
+      let bridge = opts.bridge;
+      if (bridge) {
+        if (others.includes(bridge) || bridgeExists(bridge)) throw new ConmanError('EINVAL', `interface ${bridge} is already in use`);
+      } else {
+        for (let i = 1; !bridge; i++) if (!others.includes(`conman${i}`) && !bridgeExists(`conman${i}`)) bridge = `conman${i}`;
+      }
+      const cand = {
+        name,
+        bridge,
+        subnet: cidrToString(sub),
+        gateway: ipToString(gateway ?? sub.base + 1),
+        id: crypto.randomBytes(32).toString('hex'),
+        created: new Date().toISOString(),
+        labels: opts.labels ?? {},
+        internal: !!opts.internal,
+      };
+      const made = ensureBridge(cand);
+      const raced = !made || hostRoutes().some((r) => r.dev !== bridge && overlaps(r.cidr, sub!));
+      if (!raced) info = cand;
+      else {
+        if (made) removeBridge(cand);
+        if (attempt >= 5 || opts.bridge || opts.subnet) {
+          throw new ConmanError('EINVAL', `network ${name}: interface ${bridge} or subnet ${cand.subnet} was taken meanwhile by another network`);
+        }
+      }
     }
-    const gw = gateway ?? subnet.base + 1;
-    const others = listNetworks(ctx).map((n) => n.bridge);
-    let bridge = opts.bridge;
-    if (bridge) {
-      if (others.includes(bridge) || bridgeExists(bridge)) throw new ConmanError('EINVAL', `interface ${bridge} is already in use`);
-    } else {
-      for (let i = 1; !bridge; i++) if (!others.includes(`conman${i}`) && !bridgeExists(`conman${i}`)) bridge = `conman${i}`;
-    }
-    const info = {
-      name,
-      bridge,
-      subnet: cidrToString(subnet),
-      gateway: ipToString(gw),
-      id: crypto.randomBytes(32).toString('hex'),
-      created: new Date().toISOString(),
-      labels: opts.labels ?? {},
-      internal: !!opts.internal,
-    };
-    // Claim the bridge name and the subnet on the host first, so a concurrent create (any store) sees them.
-    ensureBridge(info);
     const file = conflistFile(ctx, name);
     try {
       writeJsonAtomic(file, buildConflist(info));
