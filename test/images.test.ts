@@ -298,3 +298,24 @@ test('short names resolve through unqualified-search-registries', () => {
   assert.equal(bad.code, 125, show(bad));
   assert.match(bad.stderr, /unqualified-search-registries must be a list/);
 });
+
+test('pull by digest: verified, listed with its repository, not dangling, removable by digest', async () => {
+  const { body } = await getManifest(REG, 'busybox', 'latest');
+  const digest = sha256(body);
+  const s = newStore('bydigest');
+  let r = s.run(['pull', '-q', `${REG}/busybox@${digest}`]);
+  assert.equal(r.code, 0, show(r));
+  const [img] = storeImages(s.root);
+  assert.deepEqual(img!.names, []);
+  assert.match(s.run(['images']).stdout, new RegExp(`${REG}/busybox\\s+<none>\\s+${img!.id.slice(0, 12)}`));
+  r = s.run(['image', 'prune', '-f']);
+  assert.equal(r.code, 0, show(r));
+  assert.equal(storeImages(s.root).length, 1, 'an image pulled by digest is not dangling');
+  r = s.run(['rmi', `${REG}/busybox@${digest}`]);
+  assert.equal(r.code, 0, show(r));
+  assert.deepEqual(storeImages(s.root), []);
+  // a digest that does not match what the registry serves is refused
+  r = s.run(['pull', '-q', `${REG}/busybox@sha256:${'ab'.repeat(32)}`]);
+  assert.equal(r.code, 125, show(r));
+  assert.deepEqual(storeImages(s.root), []);
+});

@@ -14,7 +14,7 @@ export const imagesCommand: Command = {
       .option('filter', { alias: 'f', type: 'string', array: true, describe: 'dangling=true|false, reference=PATTERN' })
       .option('format', { type: 'string', describe: 'json, or a Go template such as {{.Repository}}:{{.Tag}}' }),
   handler: async (argv) => {
-    const { readImages, imagesInUse } = await import('../core/images.js');
+    const { readImages, imagesInUse, isDangling } = await import('../core/images.js');
     const { splitName } = await import('../core/image/reference.js');
     const { humanAgo, humanSize, renderTemplate, columns } = await import('./image-format.js');
     const { ConmanError } = await import('../core/errors.js');
@@ -29,7 +29,7 @@ export const imagesCommand: Command = {
     if (wanted) images = images.filter((i) => matchRef(i.names, wanted) || i.id.startsWith(wanted));
     for (const f of filters) {
       const [k, v] = [f.slice(0, f.indexOf('=')), f.slice(f.indexOf('=') + 1)];
-      if (k === 'dangling') images = images.filter((i) => (i.names.length === 0) === (v === 'true'));
+      if (k === 'dangling') images = images.filter((i) => isDangling(i) === (v === 'true'));
       else if (k === 'reference') images = images.filter((i) => matchRef(i.names, v));
       else throw new ConmanError('EINVAL', `invalid filter ${JSON.stringify(f)}: supported are dangling=, reference=`);
     }
@@ -57,7 +57,7 @@ export const imagesCommand: Command = {
         Digest: i.digest ?? i.manifestDigest ?? `sha256:${i.id}`,
         Created: Math.floor(Date.parse(i.created) / 1000),
         CreatedAt: i.created,
-        Dangling: i.names.length === 0,
+        Dangling: isDangling(i),
       }));
       process.stdout.write(JSON.stringify(out, null, 4) + '\n');
       return;
@@ -66,7 +66,8 @@ export const imagesCommand: Command = {
     for (const i of images) {
       const names = i.names.length ? i.names : [''];
       for (const n of names) {
-        const { repo, tag } = n ? splitName(n) : { repo: '<none>', tag: '<none>' };
+        const pinned = !n && i.digestRefs?.length ? i.digestRefs[0]!.split('@')[0]! : undefined;
+        const { repo, tag } = n ? splitName(n) : { repo: pinned ?? '<none>', tag: '<none>' };
         rows.push({
           Repository: repo,
           Tag: tag,
@@ -78,7 +79,7 @@ export const imagesCommand: Command = {
           CreatedAt: i.created,
           Size: humanSize(i.size),
           Names: i.names,
-          Dangling: i.names.length === 0,
+          Dangling: isDangling(i),
           Containers: used.get(i.id)?.length ?? 0,
         });
       }

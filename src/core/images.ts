@@ -30,6 +30,13 @@ export interface ImageRecord {
   manifestDigest?: string;
   /** The digest the image was found by in its registry (a manifest list's digest when pulled through one). */
   digest?: string;
+  /** `host/repo@sha256:…` references the user pulled by digest: they keep a tagless image from being dangling. */
+  digestRefs?: string[];
+}
+
+/** Dangling: no name and not pulled by digest (what `image prune` removes, `<none> <none>` in `images`). */
+export function isDangling(img: ImageRecord): boolean {
+  return img.names.length === 0 && !img.digestRefs?.length;
 }
 
 export interface ImagesFile {

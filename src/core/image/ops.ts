@@ -5,6 +5,7 @@ import {
   garbageCollect,
   imageConfig,
   imagesInUse,
+  isDangling,
   layerDiffDirs,
   matchImage,
   readImages,
@@ -111,7 +112,7 @@ export async function pruneImages(ctx: Context, all: boolean): Promise<string[]>
     const used = imagesInUse(ctx);
     for (const img of [...images]) {
       if (used.has(img.id)) continue;
-      if (!all && img.names.length > 0) continue;
+      if (!all && !isDangling(img)) continue;
       images.splice(images.indexOf(img), 1);
       removed.push(img.id);
     }

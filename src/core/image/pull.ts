@@ -219,6 +219,10 @@ async function pullOne(ctx: Context, ref: Reference, opts: PullOptions): Promise
       }
       if (name && !r.names.includes(name)) r.names.push(name);
       for (const d of repoDigests) if (!r.repoDigests.includes(d)) r.repoDigests.push(d);
+      if (!name) {
+        const dref = `${repoName(ref)}@${ref.digest}`;
+        r.digestRefs = [...new Set([...(r.digestRefs ?? []), dref])];
+      }
       r.digest = top.digest;
       r.manifestDigest = man.digest;
       r.pulledAt = new Date().toISOString();
