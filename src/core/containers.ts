@@ -167,8 +167,10 @@ export function resolveContainer(ctx: Context, ref: string): ContainerRecord {
 }
 
 /**
- * Creates a container's directory and record atomically: built under containers/.tmp-<id>, then the name
- * symlink and the rename happen together under the global lock. Returns the record.
+ * Creates a container's directory and record atomically: built under containers/.tmp-<id>, then the name is
+ * claimed with an atomic symlink(2) and the directory renamed into place. The global lock is taken only to
+ * replace a stale name (whose container is neither there nor being created), so parallel creates of different
+ * names never wait for each other, and of ten creates of one name exactly one wins.
  */
 export async function allocateContainer(
   ctx: Context,
@@ -178,32 +180,40 @@ export async function allocateContainer(
   const base = containersDir(ctx);
   fs.mkdirSync(namesDir(ctx), { recursive: true });
   const tmp = path.join(base, `.tmp-${rec.id}`);
+  const link = path.join(namesDir(ctx), rec.name);
+  const inUse = (id: string) => fs.existsSync(containerDir(ctx, id)) || fs.existsSync(path.join(base, `.tmp-${id}`));
+  const claim = (): boolean => {
+    try {
+      fs.symlinkSync(rec.id, link);
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      return false;
+    }
+  };
+  const nameInUse = (by: string | undefined) =>
+    new ConmanError(
+      'ENAMEINUSE',
+      `the container name "${rec.name}" is already in use by ${by ?? 'another container'}. You have to remove that container to be able to reuse that name: that name is already in use`,
+      { hint: `use --replace, or conman rm -f ${rec.name}` },
+    );
   fs.mkdirSync(tmp, { recursive: true });
+  let claimed = false;
   try {
     fill(tmp);
     writeJsonAtomic(path.join(tmp, 'container.json'), rec);
-    await withLock(containersLock(ctx), () => {
-      const link = path.join(namesDir(ctx), rec.name);
-      const existing = lookupName(ctx, rec.name);
-      if (existing !== undefined) {
-        if (fs.existsSync(containerFile(ctx, existing))) {
-          throw new ConmanError(
-            'ENAMEINUSE',
-            `the container name "${rec.name}" is already in use by ${existing}. You have to remove that container to be able to reuse that name: that name is already in use`,
-            { hint: `use --replace, or conman rm -f ${rec.name}` },
-          );
-        }
+    if (!claim()) {
+      await withLock(containersLock(ctx), () => {
+        const existing = lookupName(ctx, rec.name);
+        if (existing !== undefined && inUse(existing)) throw nameInUse(existing);
         fs.rmSync(link, { force: true }); // stale: its container is gone
-      }
-      fs.symlinkSync(rec.id, link);
-      try {
-        fs.renameSync(tmp, containerDir(ctx, rec.id));
-      } catch (e) {
-        fs.rmSync(link, { force: true });
-        throw e;
-      }
-    });
+        if (!claim()) throw nameInUse(lookupName(ctx, rec.name));
+      });
+    }
+    claimed = true;
+    fs.renameSync(tmp, containerDir(ctx, rec.id));
   } catch (e) {
+    if (claimed && lookupName(ctx, rec.name) === rec.id) fs.rmSync(link, { force: true });
     fs.rmSync(tmp, { recursive: true, force: true });
     throw e;
   }
@@ -213,14 +223,13 @@ export async function allocateContainer(
 export async function releaseContainer(ctx: Context, rec: ContainerRecord): Promise<void> {
   const dir = containerDir(ctx, rec.id);
   const gone = path.join(containersDir(ctx), `.rm-${rec.id}`);
-  await withLock(containersLock(ctx), () => {
-    if (lookupName(ctx, rec.name) === rec.id) fs.rmSync(path.join(namesDir(ctx), rec.name), { force: true });
-    try {
-      fs.renameSync(dir, gone);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    }
-  });
+  // the name first, while the directory still exists (so nobody can take the link for stale meanwhile)
+  if (lookupName(ctx, rec.name) === rec.id) fs.rmSync(path.join(namesDir(ctx), rec.name), { force: true });
+  try {
+    fs.renameSync(dir, gone);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
   fs.rmSync(gone, { recursive: true, force: true });
 }
 
