@@ -248,7 +248,7 @@ export class RegistryClient {
   }
 
   /** A GET on the repository API with auth; errors mapped. */
-  private async get(pathPart: string, accept: string | undefined, what: string) {
+  private async get(pathPart: string, accept: string | undefined, what: string, retried = false): Promise<Awaited<ReturnType<RegistryClient['raw']>>> {
     const headers = { ...(await this.authHeaders()), ...(accept ? { accept } : {}) };
     let r;
     try {
@@ -257,6 +257,12 @@ export class RegistryClient {
       throw netError(this.opts.what, this.registry, e);
     }
     if (r.statusCode >= 200 && r.statusCode < 300) return r;
+    if (r.statusCode === 401 && !retried && this.challenge?.scheme === 'bearer' && this.tokens.size) {
+      // the token expired during a long pull: get a new one, once
+      await r.body.dump().catch(() => {});
+      this.tokens.clear();
+      return this.get(pathPart, accept, what, true);
+    }
     const msg = await errorText(r.body);
     if (r.statusCode === 401 || r.statusCode === 403) {
       const creds = !!this.opts.creds;
