@@ -287,18 +287,9 @@ export async function setupNetwork(ctx: Context, req: NetworkRequest): Promise<N
         fs.mkdirSync(path.dirname(marker), { recursive: true });
         fs.writeFileSync(marker, '');
       }
-      createNetns(netnsPath, ctx.installDir);
-      let result: CniResult;
-      try {
-        result = chainAdd(snapshot, plugins, inv);
-      } catch (e) {
-        removeNetns(netnsPath, ctx.installDir);
-        throw e;
-      }
-      const ips = (result.ips ?? []).map((i) => i.address.split('/')[0]!);
-      const eth = (result.interfaces ?? []).find((i) => i.name === 'eth0' && i.sandbox);
-      const gateway = result.ips?.[0]?.gateway;
-      const state: NetState = {
+      // The state goes to disk before anything is made, so that a command killed half-way leaves enough for
+      // cleanupStaleNetworks to undo it (DEL needs no prevResult: leases and port chains go by container id).
+      const pending: NetState = {
         ...baseState(ctx, req, hostname, dir),
         network: info.name,
         netnsPath,
@@ -306,13 +297,24 @@ export async function setupNetwork(ctx: Context, req: NetworkRequest): Promise<N
         plugins,
         runtimeConfig,
         cniPath: inv.cniPath,
-        result,
-        ips,
-        gateway,
-        mac: eth?.mac,
         ports,
         extraHosts,
       };
+      fs.mkdirSync(stateDir(ctx, req.id), { recursive: true });
+      writeJsonAtomic(stateFile(ctx, req.id), pending);
+      let result: CniResult;
+      try {
+        createNetns(netnsPath, ctx.installDir);
+        result = chainAdd(snapshot, plugins, inv);
+      } catch (e) {
+        removeNetns(netnsPath, ctx.installDir);
+        fs.rmSync(stateDir(ctx, req.id), { recursive: true, force: true });
+        throw e;
+      }
+      const ips = (result.ips ?? []).map((i) => i.address.split('/')[0]!);
+      const eth = (result.interfaces ?? []).find((i) => i.name === 'eth0' && i.sandbox);
+      const gateway = result.ips?.[0]?.gateway;
+      const state: NetState = { ...pending, result, ips, gateway, mac: eth?.mac };
       try {
         writeJsonAtomic(stateFile(ctx, req.id), state);
         const members = allNetworkStates(ctx).filter((m) => m.network === info.name && m.netnsPath);
