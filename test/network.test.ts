@@ -249,6 +249,23 @@ test('a setup whose command was SIGKILLed before the container started is cleane
   await removeNetworkConfig(ctx, netw.name);
 });
 
+test('a setup killed during CNI ADD (state written, no result yet) is undone without the result', async () => {
+  const ctx = newCtx();
+  const netw = await createNetwork(ctx, uniq('mid'), { bridge: uniq('b') });
+  const id = newId();
+  const port = await freePort();
+  await setupNetwork(ctx, { id, name: 'mid', network: netw.name, ports: parsePublish(`127.0.0.1:${port}:80`) });
+  // what the state looks like when the command died between ADD and recording its result
+  const file = path.join(ctx.runroot, 'networks', 'ctr', id, 'state.json');
+  const st = JSON.parse(fs.readFileSync(file, 'utf8'));
+  Object.assign(st, { result: {}, ips: [], setupPid: 999999999 });
+  fs.writeFileSync(file, JSON.stringify(st));
+  assert.ok(leaks(ctx, id, netw.name, netw.bridge).length > 0, 'the setup is really there');
+  assert.deepEqual(await cleanupStaleNetworks(ctx), [id]);
+  assert.deepEqual(leaks(ctx, id, netw.name, netw.bridge), []);
+  await removeNetworkConfig(ctx, netw.name);
+});
+
 test('a live container (a process in its netns) is not mistaken for a stale one', async () => {
   const ctx = newCtx();
   const netw = await createNetwork(ctx, uniq('live'), { bridge: uniq('b') });

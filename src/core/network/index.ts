@@ -352,8 +352,9 @@ async function teardownLocked(ctx: Context, id: string): Promise<void> {
     // with no netns (CNI allows that): it releases the lease and the port forwarding.
     removeNetns(netns, ctx.installDir);
     const inv = { containerId: st.id, netns: '', ifname: st.ifname, runtimeConfig: st.runtimeConfig, cniPath: st.cniPath };
-    let errors = chainDel(st.list, st.plugins, inv, st.result);
-    if (errors.length) errors = chainDel(st.list, st.plugins, inv, st.result); // one retry (e.g. xtables lock)
+    const prev = Object.keys(st.result ?? {}).length ? st.result : undefined; // none if ADD never finished
+    let errors = chainDel(st.list, st.plugins, inv, prev);
+    if (errors.length) errors = chainDel(st.list, st.plugins, inv, prev); // one retry (e.g. xtables lock)
     // A process still holding the namespace (e.g. something nsenter'ed into it) keeps the veth alive: delete it.
     const hostVeth = (st.result.interfaces ?? []).find((i) => !i.sandbox && /^veth/.test(i.name))?.name;
     if (hostVeth && fs.existsSync(`/sys/class/net/${hostVeth}`)) spawnSync('ip', ['link', 'del', hostVeth], { timeout: 30_000 });
