@@ -144,3 +144,12 @@ test('logs -f follows until the container stops', async () => {
   assert.equal(r.stderr, 'two\n');
   assert.ok(Date.now() - t0 > 1000, 'it waited for the output to come');
 });
+
+test('wait on a run -d --rm container returns its exit code, also once it is gone', async () => {
+  const s = cstore('clc-waitrm');
+  const id = s.ok(['run', '-d', '--rm', IMG(), 'sh', '-c', 'sleep 1; exit 6']).trim();
+  assert.equal(s.ok(['wait', id]), '6\n');
+  await waitFor(() => s.containerDirs().length === 0, 10000, 'removed');
+  assert.equal(s.ok(['wait', id]), '6\n');
+  assert.equal(s.run(['wait', 'clc-never-there']).code, 125);
+});

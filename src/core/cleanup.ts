@@ -105,6 +105,42 @@ export async function cleanupContainer(
     throw e;
   }
   fs.rmSync(volatileDir(ctx, id), { recursive: true, force: true });
-  if (remove && rec) await releaseContainer(ctx, rec);
+  if (remove && rec) {
+    writeTombstone(ctx, rec);
+    await releaseContainer(ctx, rec);
+  }
   return true;
+}
+
+/**
+ * `run -d --rm` then `wait`: the container is gone when wait looks, so its exit code is kept for a while in
+ * `<runroot>/exited/<id>` (volatile; entries older than an hour are dropped when new ones are written).
+ */
+export const tombstoneDir = (ctx: Context) => path.join(ctx.runroot, 'exited');
+
+function writeTombstone(ctx: Context, rec: ContainerRecord): void {
+  try {
+    const dir = tombstoneDir(ctx);
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, rec.id), `${rec.state.exitCode}\n`);
+    const old = Date.now() - 3600_000;
+    for (const f of fs.readdirSync(dir)) {
+      try {
+        if (fs.statSync(path.join(dir, f)).mtimeMs < old) fs.rmSync(path.join(dir, f), { force: true });
+      } catch {
+        /* raced */
+      }
+    }
+  } catch {
+    /* best effort */
+  }
+}
+
+export function readTombstone(ctx: Context, id: string): number | undefined {
+  try {
+    const v = Number(fs.readFileSync(path.join(tombstoneDir(ctx), id), 'utf8').trim());
+    return Number.isFinite(v) ? v : undefined;
+  } catch {
+    return undefined;
+  }
 }

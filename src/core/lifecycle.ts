@@ -569,11 +569,24 @@ export async function stopContainer(ctx: Context, ref: string, timeout?: number)
 
 /** Blocks until the container exits; returns its exit code. */
 export async function waitContainer(ctx: Context, ref: string): Promise<number> {
-  const rec = resolveContainer(ctx, ref);
+  let rec: ContainerRecord;
+  try {
+    rec = resolveContainer(ctx, ref);
+  } catch (e) {
+    // `cid=$(conman run -d --rm …); conman wait $cid` after the container already exited and was removed
+    if (/^[0-9a-f]{64}$/.test(ref)) {
+      const code = (await import('./cleanup.js')).readTombstone(ctx, ref);
+      if (code !== undefined) return code;
+    }
+    throw e;
+  }
   for (;;) {
     const cur = current(ctx, rec.id);
     if (!cur) {
-      // removed (--rm) meanwhile: the shim's exit record went with it
+      // removed by its --rm cleanup meanwhile: the exit code was kept aside
+      const { readTombstone } = await import('./cleanup.js');
+      const code = readTombstone(ctx, rec.id);
+      if (code !== undefined) return code;
       throw new ConmanError('ENOSUCHCTR', `container ${rec.name} was removed before its exit code could be read`);
     }
     if (cur.state.status === 'exited') return cur.state.exitCode;
