@@ -239,6 +239,16 @@ test('an interrupted pull leaves nothing half-made; the next pull completes', as
     assert.equal(r.code, 0, show(r));
     assert.equal(storeImages(s.root).length, 1);
     assert.deepEqual(storeTmp(s.root), [], 'stale temp dir of the killed pull was cleaned');
+    // Ctrl-C: the pull removes its temp dir itself and exits 130
+    const s2 = newStore('interrupt2');
+    const p2 = spawn(CONMAN, ['pull', '-q', `${proxy.addr}/busybox:latest`], { env: s2.env, stdio: 'ignore' });
+    for (let i = 0; i < 100 && !storeTmp(s2.root).some((n) => n.startsWith('layer-')); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(storeTmp(s2.root).some((n) => n.startsWith('layer-')), 'the second pull was under way');
+    p2.kill('SIGINT');
+    const code = await new Promise((r) => p2.once('exit', (c) => r(c)));
+    assert.equal(code, 130);
+    assert.deepEqual(storeTmp(s2.root), []);
+    assert.deepEqual(storeLayers(s2.root), []);
   } finally {
     await proxy.close();
   }

@@ -596,6 +596,26 @@ export function leasedLayers(ctx: Context): Set<string> {
   return out;
 }
 
+/**
+ * While a pull/load runs: on SIGINT/SIGTERM remove this process's temp dirs and leases at once (instead of
+ * at the next pull) and exit 130/143. Returns the function that removes the handlers again (a `run` that
+ * pulled must get its signals back for the container).
+ */
+export function hookInterrupt(ctx: Context): () => void {
+  const handler = (sig: NodeJS.Signals) => {
+    try {
+      for (const n of fs.readdirSync(tmpDir(ctx))) if (n.includes(`-${process.pid}-`)) fs.rmSync(path.join(tmpDir(ctx), n), { recursive: true, force: true });
+    } catch {}
+    process.exit(128 + (sig === 'SIGINT' ? 2 : 15));
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
+}
+
 export function makeTemp(ctx: Context, kind: string): string {
   fs.mkdirSync(tmpDir(ctx), { recursive: true });
   return fs.mkdtempSync(path.join(tmpDir(ctx), `${kind}-${process.pid}-`));

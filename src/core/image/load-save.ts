@@ -25,7 +25,7 @@ import {
   type ImageConfig,
   type ImageRecord,
 } from '../images.js';
-import { cleanStaleTemp, takeLease, Decompressor, hasLayer, importLayer, layerTarStream, makeTemp, readLayerMeta, SafeExtractor } from './layers.js';
+import { cleanStaleTemp, hookInterrupt, takeLease, Decompressor, hasLayer, importLayer, layerTarStream, makeTemp, readLayerMeta, SafeExtractor } from './layers.js';
 import { MT } from './registry.js';
 import { parseReference, repoName } from './reference.js';
 import { choosePlatform, type Descriptor, type Manifest } from './pull.js';
@@ -77,8 +77,17 @@ export async function saveArchive(ctx: Context, refs: string[], opts: SaveOption
   const tarStream = await import('tar-stream');
   const pack = tarStream.pack();
   const tmp = opts.output ? `${opts.output}.conman-tmp-${process.pid}` : undefined;
-  const out = tmp ? fs.createWriteStream(tmp, { mode: 0o644, highWaterMark: 1 << 20 }) : process.stdout;
+  let fd: number | undefined;
+  if (tmp) {
+    try {
+      fd = fs.openSync(tmp, 'w', 0o644);
+    } catch (e) {
+      throw new ConmanError('EINVAL', `save: cannot write ${opts.output}: ${(e as NodeJS.ErrnoException).code ?? describeError(e)}`);
+    }
+  }
+  const out = fd !== undefined ? fs.createWriteStream('', { fd, highWaterMark: 1 << 20 }) : process.stdout;
   const writing = pipeline(pack as unknown as Readable, out);
+  writing.catch(() => {}); // awaited below; never an unhandled rejection
   try {
     const written = new Set<string>();
     if (opts.format === 'docker-archive') {
@@ -191,6 +200,7 @@ export async function loadArchive(ctx: Context, input: string | undefined, opts:
   const tmp = makeTemp(ctx, 'load');
   const progress = new Progress(!opts.quiet);
   const leases: Array<() => void> = [];
+  const unhook = hookInterrupt(ctx);
   try {
     const root = path.join(tmp, 'archive');
     fs.mkdirSync(root);
@@ -255,6 +265,7 @@ export async function loadArchive(ctx: Context, input: string | undefined, opts:
     return out;
   } finally {
     for (const release of leases) release();
+    unhook();
     progress.stop();
     fs.rmSync(tmp, { recursive: true, force: true });
   }

@@ -14,7 +14,7 @@ import { formatReference, parseReference, repoName, type Reference } from './ref
 import { isLocalRegistry, loadRegistriesConf, registryEntry } from './registries-conf.js';
 import { lookupCreds } from './auth.js';
 import { MT, RegistryClient } from './registry.js';
-import { cleanStaleTemp, hasLayer, importLayer, readLayerMeta, takeLease } from './layers.js';
+import { cleanStaleTemp, hasLayer, hookInterrupt, importLayer, readLayerMeta, takeLease } from './layers.js';
 import { Progress } from './progress.js';
 
 export interface Descriptor {
@@ -127,6 +127,7 @@ async function pullOne(ctx: Context, ref: Reference, opts: PullOptions): Promise
   const client = new RegistryClient(ref.registry, ref.repository, { tlsVerify: opts.tlsVerify, insecure, creds, what });
   const progress = new Progress(!opts.quiet);
   let releaseLease = () => {};
+  const unhook = hookInterrupt(ctx);
   progress.line(`Trying to pull ${formatReference(ref)}...`);
   try {
     cleanStaleTemp(ctx);
@@ -234,6 +235,7 @@ async function pullOne(ctx: Context, ref: Reference, opts: PullOptions): Promise
     throw e;
   } finally {
     releaseLease();
+    unhook();
     progress.stop();
     await client.close();
   }
