@@ -212,10 +212,29 @@ export async function allocateContainer(
     }
     claimed = true;
     fs.renameSync(tmp, containerDir(ctx, rec.id));
+    sweepLeftovers(base);
   } catch (e) {
     if (claimed && lookupName(ctx, rec.name) === rec.id) fs.rmSync(link, { force: true });
     fs.rmSync(tmp, { recursive: true, force: true });
     throw e;
+  }
+}
+
+/** Drops `.tmp-*` (a create killed midway) and `.rm-*` (a removal killed midway) older than ten minutes. */
+function sweepLeftovers(base: string): void {
+  try {
+    const old = Date.now() - 600_000;
+    for (const n of fs.readdirSync(base)) {
+      if (!n.startsWith('.tmp-') && !n.startsWith('.rm-')) continue;
+      const p = path.join(base, n);
+      try {
+        if (fs.statSync(p).mtimeMs < old) fs.rmSync(p, { recursive: true, force: true });
+      } catch {
+        /* raced with its owner */
+      }
+    }
+  } catch {
+    /* best effort */
   }
 }
 
