@@ -282,6 +282,14 @@ test('bad input: bad -p, unknown network, port in use, overlapping subnet, netwo
   r = s.run(['network', 'inspect', `${PREFIX}nope`]);
   assert.equal(r.code, 125, show(r));
 
+  const before = ok(s, ['ps', '-aq']);
+  r = s.run(['run', '--rm', '--network', netName, '--ip', '192.168.250.9', IMG, 'true']);
+  assert.equal(r.code, 125, show(r));
+  assert.match(r.stderr, /--ip 192\.168\.250\.9 is not in network/);
+  assert.equal(ok(s, ['ps', '-aq']), before, 'nothing was created');
+  const fixed = subnet.replace(/\.0\/24$/, '.77');
+  assert.match(ok(s, ['run', '--rm', '--network', netName, '--ip', fixed, IMG, 'ip', '-o', '-4', 'addr', 'show', 'eth0']), new RegExp(`inet ${fixed.replace(/\./g, '\\.')}/24`));
+
   const id = ok(s, ['run', '-d', '--network', netName, IMG, 'sleep', '30']);
   r = s.run(['network', 'rm', netName]);
   assert.equal(r.code, 125, show(r));

@@ -6,8 +6,8 @@
 import fs from 'node:fs';
 import type { Context } from '../context.js';
 import { ConmanError } from '../errors.js';
-import { conflistFile, DEFAULT_NETWORK } from './config.js';
-import { parseIp } from './ipv4.js';
+import { conflistFile, DEFAULT_NETWORK, infoFromConflist, readConflist } from './config.js';
+import { contains, parseCidr, parseIp } from './ipv4.js';
 import { parsePublish, publishAll, type PortMapping } from './ports.js';
 import { parseAddHost } from './files.js';
 
@@ -55,7 +55,14 @@ export function parseNetFlags(ctx: Context, f: NetFlags): { network: string; ext
   }
   if (f.ip !== undefined) {
     if (!bridged) throw new ConmanError('EINVAL', `--ip needs a bridge network, not --network ${network}`);
-    if (parseIp(f.ip) === undefined) throw new ConmanError('EINVAL', `--ip ${f.ip} is not an IPv4 address`);
+    const ip = parseIp(f.ip);
+    if (ip === undefined) throw new ConmanError('EINVAL', `--ip ${f.ip} is not an IPv4 address`);
+    const list = network === 'bridge' ? undefined : readConflist(ctx, network);
+    if (list) {
+      const info = infoFromConflist(list, conflistFile(ctx, network));
+      if (!contains(parseCidr(info.subnet)!, ip)) throw new ConmanError('EINVAL', `--ip ${f.ip} is not in network ${network}'s subnet ${info.subnet}`);
+      if (f.ip === info.gateway) throw new ConmanError('EINVAL', `--ip ${f.ip} is network ${network}'s gateway`);
+    }
   }
   for (const h of f.addHost ?? []) parseAddHost(String(h));
   for (const d of f.dns ?? []) {
