@@ -173,6 +173,10 @@ export function validateNetworkName(name: string): void {
 export async function createNetwork(ctx: Context, name: string, opts: CreateOptions = {}): Promise<NetworkInfo> {
   validateNetworkName(name);
   if (RESERVED.has(name)) throw new ConmanError('EINVAL', `network name "${name}" is reserved`);
+  if (name === DEFAULT_NETWORK) {
+    if (opts.ignoreExisting) return (await getNetwork(ctx, name)).info;
+    throw new ConmanError('ENAMEINUSE', `network ${name} already exists (it is the default network)`);
+  }
   let subnet: Cidr | undefined;
   if (opts.subnet) {
     subnet = parseCidr(opts.subnet);
