@@ -648,7 +648,7 @@ export async function importLayer(ctx: Context, source: Readable, opts: ImportOp
   const cTap = new HashTap(opts.onBytes);
   const dec = new Decompressor();
   const tap = new TarTap();
-  const extract = tarStream.extract();
+  const extract = tarStream.extract({ highWaterMark: 4 << 20 } as Parameters<typeof tarStream.extract>[0]);
   extract.on('entry', (header, stream, next) => {
     ext.entry(header as TarHeader, stream as unknown as Readable).then(
       () => next(),
