@@ -152,12 +152,17 @@ test('layers are shared: the second image downloads only its new layer', async (
     const [ia, ib] = [imgs.find((i) => i.names[0]!.includes('sharea'))!, imgs.find((i) => i.names[0]!.includes('shareb'))!];
     assert.equal(ib.layers[0], ia.layers[0]);
     assert.equal(storeLayers(s.root).length, 2);
+    // the compressed-digest → diffID index knows both blobs
+    mb.layers.forEach((l: { digest: string }, i: number) =>
+      assert.equal(path.basename(fs.readlinkSync(path.join(s.root, 'images', 'digests', l.digest.slice(7)))), ib.layers[i]!.slice(7)),
+    );
     // removing A keeps the shared layer (B needs it); removing B then frees everything
     assert.equal(s.run(['rmi', `${proxy.addr}/${uniq}-sharea:1`]).code, 0);
     assert.equal(storeLayers(s.root).length, 2);
     assert.ok(fs.existsSync(path.join(s.root, 'images', 'layers', ib.layers[0]!.slice(7), 'diff', 'bin', 'busybox')));
     assert.equal(s.run(['rmi', `${proxy.addr}/${uniq}-shareb:1`]).code, 0);
     assert.deepEqual(storeLayers(s.root), []);
+    assert.deepEqual(fs.readdirSync(path.join(s.root, 'images', 'digests')), []);
   } finally {
     await proxy.close();
   }

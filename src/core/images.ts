@@ -247,6 +247,11 @@ export function garbageCollect(ctx: Context, images: ImageRecord[], leased: Set<
       fs.rmSync(away, { recursive: true, force: true });
     } catch {}
   }
+  // the compressed-digest index: drop links to removed layers
+  try {
+    const ddir = path.join(imagesDir(ctx), 'digests');
+    for (const n of fs.readdirSync(ddir)) if (!fs.existsSync(path.join(ddir, n))) fs.rmSync(path.join(ddir, n), { force: true });
+  } catch {}
   let blobs: string[] = [];
   try {
     blobs = fs.readdirSync(blobsDir(ctx));

@@ -48,6 +48,37 @@ export function readLayerMeta(ctx: Context, diffID: string): LayerMeta | undefin
   }
 }
 
+/**
+ * The compressed-digest → diffID index: `images/digests/<compressed hex>` is a symlink to the layer dir
+ * `../layers/<diffID hex>` (made atomically; dangling ones are removed by garbage collection).
+ */
+export const digestsDir = (ctx: Context) => path.join(layersDir(ctx), '..', 'digests');
+
+export function indexDigest(ctx: Context, digest: string, diffID: string): void {
+  const dir = digestsDir(ctx);
+  fs.mkdirSync(dir, { recursive: true });
+  const link = path.join(dir, digest.replace(/^sha256:/, ''));
+  const tmp = `${link}.${process.pid}.tmp`;
+  try {
+    fs.rmSync(tmp, { force: true });
+    fs.symlinkSync(path.join('..', 'layers', diffID.replace(/^sha256:/, '')), tmp);
+    fs.renameSync(tmp, link);
+  } catch {
+    fs.rmSync(tmp, { force: true });
+  }
+}
+
+/** The diffID a compressed blob is known to unpack to, if that layer is in the store. */
+export function diffIDForDigest(ctx: Context, digest: string): string | undefined {
+  try {
+    const target = fs.readlinkSync(path.join(digestsDir(ctx), digest.replace(/^sha256:/, '')));
+    const diffID = `sha256:${path.basename(target)}`;
+    return hasLayer(ctx, diffID) ? diffID : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A pass-through that hashes and counts what flows through it. */
 export class HashTap extends Transform {
   readonly hash = crypto.createHash('sha256');
@@ -697,9 +728,11 @@ export async function importLayer(ctx: Context, source: Readable, opts: ImportOp
       const code = (e as NodeJS.ErrnoException).code;
       if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw e;
       fs.rmSync(tmp, { recursive: true, force: true }); // someone else finished it first
+      if (digest !== diffID) indexDigest(ctx, digest, diffID);
       const old = readLayerMeta(ctx, diffID);
       return old ?? meta;
     }
+    if (digest !== diffID) indexDigest(ctx, digest, diffID);
     return meta;
   } catch (e) {
     source.destroy();

@@ -14,7 +14,7 @@ import { formatReference, parseReference, repoName, type Reference } from './ref
 import { isLocalRegistry, loadRegistriesConf, registryEntry } from './registries-conf.js';
 import { lookupCreds } from './auth.js';
 import { MT, RegistryClient } from './registry.js';
-import { cleanStaleTemp, hasLayer, hookInterrupt, importLayer, readLayerMeta, takeLease } from './layers.js';
+import { cleanStaleTemp, diffIDForDigest, hasLayer, hookInterrupt, importLayer, readLayerMeta, takeLease } from './layers.js';
 import { Progress } from './progress.js';
 
 export interface Descriptor {
@@ -174,6 +174,10 @@ async function pullOne(ctx: Context, ref: Reference, opts: PullOptions): Promise
       if (!/^sha256:[a-f0-9]{64}$/.test(d.digest)) throw new ConmanError('EREGISTRY', `${what}: bad layer digest ${d.digest}`);
       if (seen.has(diffID)) return;
       seen.add(diffID);
+      // a blob this store unpacked before must unpack to the same diffID the config claims
+      const known = diffIDForDigest(ctx, d.digest);
+      if (known && known !== diffID)
+        throw new ConmanError('EDIGEST', `${what}: layer ${d.digest} is known to have diffID ${known}, but the config says ${diffID}`);
       if (hasLayer(ctx, diffID)) progress.line(`Copying blob ${d.digest.slice(7, 19)} skipped: already exists`);
       else todo.push({ d, diffID });
     });
