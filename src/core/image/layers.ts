@@ -195,7 +195,14 @@ export class TarTap extends Transform {
   private pad = 0; // padding bytes still to keep verbatim
   private metaBuf: Buffer[] = [];
   private paxSize: number | undefined;
+  private paxXattrs: Record<string, Buffer> | null = null;
   private metaKind = 0;
+  /**
+   * The PAX `SCHILY.xattr.*` values of each entry, as raw bytes, in entry order (tar-stream decodes PAX
+   * values as UTF-8 text, which mangles binary values such as security.capability). The extractor takes
+   * one per entry: this tap sees every header before tar-stream does.
+   */
+  readonly entryXattrs: Array<Record<string, Buffer> | null> = [];
   constructor() {
     super({ readableHighWaterMark: HWM, writableHighWaterMark: HWM });
   }
@@ -249,6 +256,8 @@ export class TarTap extends Transform {
     }
     if (this.paxSize !== undefined) size = this.paxSize;
     this.paxSize = undefined;
+    this.entryXattrs.push(this.paxXattrs);
+    this.paxXattrs = null;
     const nameEnd = b.indexOf(0, 0);
     const name = b.toString('latin1', 0, nameEnd < 0 || nameEnd > 100 ? 100 : nameEnd);
     const isDir = t === 5 || (t === 0 && name.endsWith('/'));
@@ -267,8 +276,22 @@ export class TarTap extends Transform {
   private endMeta(): void {
     if (this.metaKind === 0x78) {
       const buf = Buffer.concat(this.metaBuf);
-      const m = /(?:^|\n)\d+ size=(\d+)\n/.exec(buf.toString('latin1'));
-      if (m) this.paxSize = parseInt(m[1]!, 10);
+      // records: "<len> <key>=<value>\n", len counting the whole record; values are raw bytes
+      let off = 0;
+      while (off < buf.length) {
+        const sp = buf.indexOf(0x20, off);
+        if (sp < 0) break;
+        const len = parseInt(buf.toString('latin1', off, sp), 10);
+        if (!(len > 0) || off + len > buf.length) break;
+        const rec = buf.subarray(sp + 1, off + len - 1);
+        const eq = rec.indexOf(0x3d);
+        if (eq > 0) {
+          const key = rec.toString('utf8', 0, eq);
+          if (key === 'size') this.paxSize = parseInt(rec.toString('latin1', eq + 1), 10);
+          else if (key.startsWith('SCHILY.xattr.')) (this.paxXattrs ??= {})[key.slice(13)] = Buffer.from(rec.subarray(eq + 1));
+        }
+        off += len;
+      }
     }
     this.metaBuf = [];
     this.metaKind = 0;
@@ -410,14 +433,20 @@ export class SafeExtractor {
     fs.lchownSync(abs, h.uid ?? 0, h.gid ?? 0);
   }
 
+  /** Raw xattrs of the entry being written (from TarTap), else decoded from tar-stream's PAX text. */
+  private current: Record<string, Buffer> | null = null;
+
   private xattrs(abs: string, h: TarHeader): void {
-    if (!h.pax) return;
-    for (const [k, v] of Object.entries(h.pax)) {
-      if (!k.startsWith('SCHILY.xattr.')) continue;
-      const name = k.slice('SCHILY.xattr.'.length);
+    let vals = this.current;
+    if (!vals && h.pax) {
+      for (const [k, v] of Object.entries(h.pax))
+        if (k.startsWith('SCHILY.xattr.')) (vals ??= {})[k.slice('SCHILY.xattr.'.length)] = Buffer.from(v, 'utf8');
+    }
+    if (!vals) return;
+    for (const [name, value] of Object.entries(vals)) {
       if (name.startsWith('trusted.overlay.')) continue; // only conman sets overlay metadata
       try {
-        this.nat.lsetxattr(abs, name, Buffer.from(v, 'latin1'));
+        this.nat.lsetxattr(abs, name, value);
       } catch {
         /* filesystems without xattr support: best effort, like tar */
       }
@@ -425,7 +454,8 @@ export class SafeExtractor {
   }
 
   /** Handles one entry; content is the entry's data stream (consumed here). */
-  async entry(h: TarHeader, content: Readable): Promise<void> {
+  async entry(h: TarHeader, content: Readable, xattrs: Record<string, Buffer> | null = null): Promise<void> {
+    this.current = xattrs;
     const member = h.name;
     const parts = this.clean(h.name, member);
     if (parts.length === 0) {
@@ -681,7 +711,7 @@ export async function importLayer(ctx: Context, source: Readable, opts: ImportOp
   const tap = new TarTap();
   const extract = tarStream.extract({ highWaterMark: 4 << 20 } as Parameters<typeof tarStream.extract>[0]);
   extract.on('entry', (header, stream, next) => {
-    ext.entry(header as TarHeader, stream as unknown as Readable).then(
+    ext.entry(header as TarHeader, stream as unknown as Readable, tap.entryXattrs.shift() ?? null).then(
       () => next(),
       (e) => {
         stream.resume();
