@@ -54,7 +54,7 @@ test('run -d, ps, ps -a --format json, inspect, logs, stop -t, wait, rm', async 
   assert.equal(s.ok(['ps', '-a', '-q']), '');
   const gone = s.run(['inspect', 'clc-web']);
   assert.equal(gone.code, 125);
-  assert.match(gone.stderr, /no such container/);
+  assert.match(gone.stderr, /no such object/);
 });
 
 test('create + start -a returns the exit code; start, restart, kill -s, rm -f', async () => {

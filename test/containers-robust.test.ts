@@ -121,7 +121,7 @@ test('bad input exits 125 with a clear message and creates nothing', () => {
     [['wait', 'crb-nosuch'], /no such container/],
     [['logs', 'crb-nosuch'], /no such container/],
     [['restart', 'crb-nosuch'], /no such container/],
-    [['inspect', 'crb-nosuch'], /no such container/],
+    [['inspect', 'crb-nosuch'], /no such object/],
     [['kill', '-s', 'NOPE', 'crb-nosuch'], /invalid signal/],
     [['logs', '--since', 'yesterday-ish', 'crb-nosuch'], /invalid --since/],
     [['run', '--rm', '--frobnicate', IMG(), 'true'], /frobnicate/],

@@ -9,10 +9,10 @@ export function inspectCommandNamed(command: string): Command {
       y
         .positional('names', { type: 'string', array: true })
         .option('format', { alias: 'f', type: 'string', describe: 'Go template, e.g. {{.State.Status}}' })
-        .option('type', { alias: 't', type: 'string', describe: 'container (only containers are inspected here)' })
+        .option('type', { alias: 't', type: 'string', describe: 'container, image or all (default: a container, else an image)' })
         .option('latest', { alias: 'l', type: 'boolean', describe: 'Inspect the latest created container' }),
     handler: async (argv) => {
-    const a = argv as unknown as WithCtx<{ names?: string[]; format?: string; latest?: boolean }>;
+    const a = argv as unknown as WithCtx<{ names?: string[]; format?: string; latest?: boolean; type?: string }>;
       const ctx = a.ctx;
       const { resolveContainer } = await import('../core/containers.js');
       const { inspectJson, listContainers } = await import('../core/ps.js');
@@ -26,10 +26,25 @@ export function inspectCommandNamed(command: string): Command {
         if (l) out.push(inspectJson(ctx, l));
       }
       if (!names.length && !a.latest) throw new ConmanError('EUSAGE', 'inspect needs at least one container name or id');
+      const type = a.type ?? 'all';
+      if (!['all', 'container', 'image'].includes(type)) throw new ConmanError('EINVAL', `invalid --type "${type}": container, image or all`);
       for (const n of names) {
         try {
-          const rec = resolveContainer(ctx, n);
-          out.push(inspectJson(ctx, { ...rec, state: liveState(ctx, rec) }));
+          if (type !== 'image') {
+            try {
+              const rec = resolveContainer(ctx, n);
+              out.push(inspectJson(ctx, { ...rec, state: liveState(ctx, rec) }));
+              continue;
+            } catch (e) {
+              if (type === 'container' || !(e instanceof ConmanError) || e.code !== 'ENOSUCHCTR') throw e;
+            }
+          }
+          // like podman: a name that is no container may be an image
+          const { findImage } = await import('../core/images.js');
+          const img = await findImage(ctx, n);
+          if (!img) throw new ConmanError('ENOSUCHCTR', `no such object: "${n}"`);
+          const { inspectImage } = await import('../core/image/ops.js');
+          out.push(await inspectImage(ctx, img));
         } catch (e) {
           if (!(e instanceof ConmanError)) throw e;
           failed = e;
