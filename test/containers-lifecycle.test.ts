@@ -55,6 +55,9 @@ test('run -d, ps, ps -a --format json, inspect, logs, stop -t, wait, rm', async 
   const gone = s.run(['inspect', 'clc-web']);
   assert.equal(gone.code, 125);
   assert.match(gone.stderr, /no such object/);
+  // like podman, inspect also finds images; --type container does not
+  assert.match(s.ok(['inspect', '--format', '{{.Id}}', IMG()]), /^(sha256:)?[0-9a-f]{64}\n$/);
+  assert.equal(s.run(['inspect', '--type', 'container', IMG()]).code, 125);
 });
 
 test('create + start -a returns the exit code; start, restart, kill -s, rm -f', async () => {
