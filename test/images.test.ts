@@ -324,3 +324,14 @@ test('pull by digest: verified, listed with its repository, not dangling, remova
   assert.equal(r.code, 125, show(r));
   assert.deepEqual(storeImages(s.root), []);
 });
+
+test('Docker schema2 media types are pulled like OCI ones', () => {
+  run('skopeo', ['copy', '-q', '--src-tls-verify=false', '--dest-tls-verify=false', '--format', 'v2s2', `docker://${REG}/busybox:latest`, `docker://${REG}/${uniq}-v2s2:1`]);
+  const raw = getManifestSync(REG, `${uniq}-v2s2`, '1').body;
+  assert.match(raw, /application\/vnd\.docker\.distribution\.manifest\.v2\+json/);
+  const s = newStore('v2s2');
+  const r = s.run(['pull', '-q', `${REG}/${uniq}-v2s2:1`]);
+  assert.equal(r.code, 0, show(r));
+  const [j] = JSON.parse(s.run(['image', 'inspect', `${REG}/${uniq}-v2s2:1`]).stdout);
+  assert.deepEqual(j.Config.Cmd, ['sh']);
+});
