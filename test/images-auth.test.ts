@@ -59,6 +59,12 @@ test('basic auth: pull needs credentials; --creds, login/logout and auth.json', 
     assert.equal(r.code, 125, show(r));
     assert.match(r.stderr, /invalid username\/password/);
     assert.ok(!fs.existsSync(af), 'nothing written for a failed login');
+    r = s.run(['login', reg.addr], { env, input: `${USER}\nnot-it\n` }); // prompted username and password
+    assert.equal(r.code, 125, show(r));
+    assert.match(r.stderr, /Username: Password: /);
+    r = s.run(['login', reg.addr], { env: { ...env, REGISTRY_AUTH_FILE: `${af}.prompted` }, input: `${USER}\n${PASS}\n` });
+    assert.equal(r.code, 0, show(r));
+    assert.ok(fs.existsSync(`${af}.prompted`));
     r = s.run(['login', '-u', USER, '--password-stdin', reg.addr], { env, input: `${PASS}\n` });
     assert.equal(r.code, 0, show(r));
     assert.match(r.stdout, /Login Succeeded/);
