@@ -25,6 +25,10 @@ fi
 export CONMAN_ROOT=$tmp/root CONMAN_RUNROOT=$tmp/run
 C=bin/conman
 $C pull -q "$img" >/dev/null
+# podman is compared only where it works (in sandboxes that refuse raising RLIMIT_NPROC it cannot start containers)
+podman_ok=
+if command -v podman >/dev/null && podman run --rm --tls-verify=false --network none "$img" true >/dev/null 2>&1; then podman_ok=1
+else echo "(podman not installed or not working here: no podman ratios)"; fi
 
 echo "== run --rm IMG true"
 bundle=$tmp/bundle
@@ -32,7 +36,7 @@ mkdir -p "$bundle/rootfs/bin"
 cp /bin/busybox "$bundle/rootfs/bin/" && ln -s busybox "$bundle/rootfs/bin/true"
 (cd "$bundle" && runc spec && sed -i 's/"terminal": true/"terminal": false/; s/"sh"/"\/bin\/true"/' config.json)
 cmds=("$C run --rm --network none $img true" "$C run --rm $img true" "runc --root $tmp/runc-bare run -b $bundle bench")
-command -v podman >/dev/null && cmds+=("podman run --rm --network none $img true" "podman run --rm $img true")
+[ -n "$podman_ok" ] && cmds+=("podman run --rm --tls-verify=false --network none $img true" "podman run --rm --tls-verify=false $img true")
 hyperfine -N -w 3 -r 20 "${cmds[@]}"
 
 echo "== ps -a with 100 containers"
@@ -56,5 +60,5 @@ echo "== 20 parallel run --rm"
 par() { for i in $(seq 20); do "$@" & done; wait; }
 export -f par
 pcmds=("bash -c 'par $C run --rm --network none $img true'")
-command -v podman >/dev/null && pcmds+=("bash -c 'par podman run --rm --network none $img true'")
+[ -n "$podman_ok" ] && pcmds+=("bash -c 'par podman run --rm --tls-verify=false --network none $img true'")
 hyperfine -w 1 -r 5 "${pcmds[@]}"
