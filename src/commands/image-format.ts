@@ -33,42 +33,13 @@ export function humanAgo(iso: string, now = Date.now()): string {
 }
 
 /**
- * A small subset of Go templates as podman's --format uses them: `{{.Field}}`, `{{.A.B}}`,
- * `{{json .Field}}`, `{{json .}}`, `{{upper .X}}`, `{{lower .X}}`, `{{join .X ","}}`, and `\t` / `\n` escapes.
- * A leading `table ` prints a header row built from the field names.
+ * Renders podman-style `--format` Go templates over rows with the shared renderer (src/core/format.ts):
+ * one line per row; a `table` prefix adds a header built from the field names.
  */
-export function renderTemplate(tmpl: string, rows: Array<Record<string, unknown>>): string {
-  let t = tmpl.replace(/\\t/g, '\t').replace(/\\n/g, '\n');
-  let header: string | undefined;
-  if (t.startsWith('table ')) {
-    t = t.slice(6);
-    header = t.replace(/\{\{\s*(?:\w+\s+)?\.(\w+)[^}]*\}\}/g, (_m, f: string) => f.replace(/([a-z])([A-Z])/g, '$1 $2').toUpperCase());
-  }
-  const get = (row: Record<string, unknown>, p: string): unknown => {
-    if (p === '.') return row;
-    let v: unknown = row;
-    for (const k of p.replace(/^\./, '').split('.')) v = v == null ? undefined : (v as Record<string, unknown>)[k];
-    return v;
-  };
-  const str = (v: unknown): string => {
-    if (v === undefined || v === null) return '<no value>';
-    if (Array.isArray(v)) return `[${v.map(str).join(' ')}]`;
-    if (typeof v === 'object') return `map[${Object.entries(v as object).map(([k, x]) => `${k}:${str(x)}`).join(' ')}]`;
-    return String(v);
-  };
-  const one = (row: Record<string, unknown>) =>
-    t.replace(/\{\{-?\s*(.*?)\s*-?\}\}/g, (_m, expr: string) => {
-      const parts = expr.match(/"[^"]*"|\S+/g) ?? [];
-      const fn = parts[0]!.startsWith('.') ? undefined : parts[0];
-      const arg = fn ? parts[1] ?? '.' : parts[0]!;
-      const v = get(row, arg);
-      if (fn === 'json') return JSON.stringify(v ?? null);
-      if (fn === 'upper') return str(v).toUpperCase();
-      if (fn === 'lower') return str(v).toLowerCase();
-      if (fn === 'join') return Array.isArray(v) ? v.join(JSON.parse(parts[2] ?? '" "')) : str(v);
-      return str(v);
-    });
-  const out = rows.map(one);
+export async function renderTemplate(tmpl: string, rows: Array<Record<string, unknown>>): Promise<string> {
+  const { render, splitTable } = await import('../core/format.js');
+  const { header, body } = splitTable(tmpl);
+  const out = rows.map((r) => render(body, r));
   if (header !== undefined) out.unshift(header);
   return out.map((l) => (l.endsWith('\n') ? l : `${l}\n`)).join('');
 }

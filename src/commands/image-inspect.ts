@@ -22,7 +22,7 @@ export const imageInspectCommand: Command = {
     const fmt = argv.format as string | undefined;
     if (fmt && fmt !== 'json') {
       const { renderTemplate } = await import('./image-format.js');
-      process.stdout.write(renderTemplate(fmt, out));
+      process.stdout.write(await renderTemplate(fmt, out));
     } else process.stdout.write(JSON.stringify(out, null, 4) + '\n');
     if (missing) throw new ConmanError('ENOSUCHIMAGE', `${missing}: image not known`);
   },

@@ -85,7 +85,7 @@ export const imagesCommand: Command = {
       }
     }
     if (fmt) {
-      process.stdout.write(renderTemplate(fmt, rows));
+      process.stdout.write(await renderTemplate(fmt, rows));
       return;
     }
     const table: string[][] = [];
