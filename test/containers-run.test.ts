@@ -191,3 +191,29 @@ test('a foreground run whose reader goes away ends like SIGPIPE; the container s
   assert.deepEqual(s.containerDirs(), []);
   assert.deepEqual(s.mounts(), []);
 });
+
+test('--cap-add, --cap-drop, --privileged, --tmpfs, --ulimit', () => {
+  const s = cstore('crun-caps');
+  const capEff = (args: string[]) => BigInt(`0x${/CapEff:\s*([0-9a-f]+)/.exec(s.ok(['run', '--rm', ...args, IMG(), 'grep', 'CapEff', '/proc/self/status']))![1]}`);
+  const NET_ADMIN = 1n << 12n;
+  const CHOWN = 1n << 0n;
+  const def = capEff([]);
+  assert.equal(def & NET_ADMIN, 0n);
+  assert.equal(def & CHOWN, CHOWN);
+  const mod = capEff(['--cap-add', 'net_admin', '--cap-drop', 'CAP_CHOWN']);
+  assert.equal(mod & NET_ADMIN, NET_ADMIN);
+  assert.equal(mod & CHOWN, 0n);
+  assert.equal(capEff(['--cap-drop', 'all']), 0n);
+  const own = BigInt(`0x${/CapBnd:\s*([0-9a-f]+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))![1]}`);
+  assert.equal(capEff(['--privileged']), own, '--privileged: every capability conman holds');
+  assert.match(s.ok(['run', '--rm', '--privileged', IMG(), 'sh', '-c', 'grep " /sys " /proc/mounts']), /sysfs \/sys sysfs rw/);
+  assert.match(s.ok(['run', '--rm', '--tmpfs', '/scr:size=2m,mode=0700', IMG(), 'sh', '-c', 'grep " /scr " /proc/mounts; stat -c %a /scr']), /tmpfs \/scr tmpfs .*size=2048k.*\n700\n$/);
+  assert.equal(s.ok(['run', '--rm', '--ulimit', 'nofile=512:1024', IMG(), 'sh', '-c', 'ulimit -n; ulimit -Hn']), '512\n1024\n');
+  const big = s.run(['run', '--rm', '--ulimit', 'nofile=999999999', IMG(), 'true']);
+  assert.equal(big.code, 125);
+  assert.match(big.stderr, /above the host's hard limit/);
+  const bogus = s.run(['run', '--rm', '--cap-add', 'BOGUS', IMG(), 'true']);
+  assert.equal(bogus.code, 125);
+  assert.match(bogus.stderr, /unknown capability/);
+  assert.deepEqual(s.containerDirs(), []);
+});

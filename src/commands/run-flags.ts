@@ -36,6 +36,11 @@ export function runFlags(y: Argv): Argv {
     .option('dns', { type: 'string', describe: 'DNS server for /etc/resolv.conf' })
     .option('dns-search', { type: 'string', describe: 'DNS search domain for /etc/resolv.conf' })
     .option('dns-option', { type: 'string', describe: 'DNS option for /etc/resolv.conf' })
+    .option('tmpfs', { type: 'string', describe: 'Mount a tmpfs: PATH[:size=64m,mode=1777,ro,...]' })
+    .option('cap-add', { type: 'string', describe: 'Add capabilities (e.g. NET_ADMIN, or ALL)' })
+    .option('cap-drop', { type: 'string', describe: 'Drop capabilities (e.g. CHOWN, or ALL)' })
+    .option('privileged', { type: 'boolean', describe: 'All capabilities, no masked paths, /sys writable' })
+    .option('ulimit', { type: 'string', describe: 'Resource limit NAME=SOFT[:HARD] (not above the host\'s hard limit)' })
     .option('pull', { type: 'string', describe: 'Pull policy: missing (default), always, never, newer' })
     .option('quiet', { alias: 'q', type: 'boolean', describe: 'Do not print pull progress' });
 }
@@ -79,6 +84,11 @@ export function createOptions(a: Record<string, unknown>): CreateOptions {
       dnsSearch: arr(a.dnsSearch),
       dnsOption: arr(a.dnsOption),
     },
+    tmpfs: arr(a.tmpfs),
+    capAdd: arr(a.capAdd),
+    capDrop: arr(a.capDrop),
+    privileged: a.privileged as boolean | undefined,
+    ulimit: arr(a.ulimit),
     pull: a.pull as string | undefined,
     quiet: a.quiet as boolean | undefined,
   };

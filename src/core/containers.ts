@@ -46,6 +46,12 @@ export interface ContainerConfig {
   tty: boolean;
   /** none | host | (later) a network name: the networking area fills this in. */
   network: string;
+  /** --cap-add / --cap-drop (CAP_ names, or ALL) and --privileged */
+  capAdd?: string[];
+  capDrop?: string[];
+  privileged?: boolean;
+  /** --ulimit, already checked against the host's hard limits */
+  ulimits?: Array<{ type: string; soft: number; hard: number }>;
   /** extra data other areas may attach (ports, networks, ...) */
   extra?: Record<string, unknown>;
 }

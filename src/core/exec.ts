@@ -13,7 +13,7 @@ import type { Context } from './context.js';
 import { ConmanError } from './errors.js';
 import { mergedDir, resolveContainer } from './containers.js';
 import { current } from './lifecycle.js';
-import { DEFAULT_CAPS, resolveUser } from './spec.js';
+import { effectiveCaps, resolveUser } from './spec.js';
 import { runcRoot, volatileDir } from '../storage/paths.js';
 
 export interface ExecOptions {
@@ -67,7 +67,7 @@ export async function execInContainer(ctx: Context, ref: string, cmd: string[], 
     args: cmd,
     env: [...env].map(([k, val]) => `${k}=${val}`),
     cwd: o.workdir ?? (rec.config.workingDir || '/'),
-    capabilities: { bounding: DEFAULT_CAPS, effective: DEFAULT_CAPS, permitted: DEFAULT_CAPS },
+    capabilities: { bounding: effectiveCaps(rec.config), effective: effectiveCaps(rec.config), permitted: effectiveCaps(rec.config) },
     noNewPrivileges: false,
   };
   const vdir = volatileDir(ctx, rec.id);

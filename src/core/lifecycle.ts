@@ -30,7 +30,7 @@ import {
   type MountSpec,
 } from './containers.js';
 import { bootId, liveState, markBoot, procStart, processAlive, rebootPending } from './reconcile.js';
-import { buildSpec, isCgroupV2, resolveUser } from './spec.js';
+import { buildSpec, isCgroupV2, normalizeCap, parseUlimit, resolveUser } from './spec.js';
 import { cleanupContainer, dropRuncState, unmountRootfs } from './cleanup.js';
 import { setupNetworkHook } from './nethooks.js';
 import { native } from './native.js';
@@ -66,6 +66,11 @@ export interface CreateOptions {
   net?: Omit<import('./network/options.js').NetFlags, 'network'>;
   pull?: string;
   quiet?: boolean;
+  tmpfs?: string[];
+  capAdd?: string[];
+  capDrop?: string[];
+  privileged?: boolean;
+  ulimit?: string[];
 }
 
 // ---------------------------------------------------------------- parsing
@@ -191,6 +196,23 @@ function parseMount(v: string): MountSpec {
   throw new ConmanError('EINVAL', `invalid mount "${v}": type ${type} is not supported (bind, tmpfs)`);
 }
 
+/** --tmpfs /path[:opts] (opts like size=64m,mode=1777,ro,noexec). */
+function parseTmpfs(v: string): MountSpec {
+  const i = v.indexOf(':');
+  const dst = i < 0 ? v : v.slice(0, i);
+  if (!dst.startsWith('/')) throw new ConmanError('EINVAL', `invalid --tmpfs "${v}": the path must be absolute`);
+  const options: string[] = [];
+  let readonly = false;
+  for (const o of i < 0 ? [] : v.slice(i + 1).split(',').filter(Boolean)) {
+    if (o === 'ro') readonly = true;
+    else if (o === 'rw') readonly = false;
+    else if (/^size=/.test(o)) options.push(`size=${parseSize(o.slice(5), '--tmpfs size')}`);
+    else if (/^mode=[0-7]{3,4}$/.test(o) || ['noexec', 'exec', 'nosuid', 'suid', 'nodev', 'dev'].includes(o)) options.push(o);
+    else throw new ConmanError('EINVAL', `invalid --tmpfs "${v}": unknown option "${o}"`);
+  }
+  return { type: 'tmpfs', source: 'tmpfs', destination: path.posix.normalize(dst), options, readonly };
+}
+
 function parseEntrypoint(v: string): string[] {
   const t = v.trim();
   if (t.startsWith('[')) {
@@ -228,7 +250,16 @@ export function validateCreate(o: CreateOptions) {
   if (stopTimeout !== undefined && stopTimeout < 0) throw new ConmanError('EINVAL', `invalid stop-timeout ${o.stopTimeout}`);
   const network = o.network ?? 'none';
   if (!network) throw new ConmanError('EINVAL', 'invalid --network ""');
-  const mounts = [...(o.volume ?? []).map(parseVolume), ...(o.mount ?? []).map(parseMount)];
+  const mounts = [...(o.volume ?? []).map(parseVolume), ...(o.mount ?? []).map(parseMount), ...(o.tmpfs ?? []).map(parseTmpfs)];
+  const caps = (list: string[] | undefined, what: string) =>
+    (list ?? []).flatMap((x) => x.split(',')).filter(Boolean).map((x) => {
+      const n = normalizeCap(x);
+      if (!n) throw new ConmanError('EINVAL', `invalid ${what} "${x}": unknown capability`);
+      return n;
+    });
+  const capAdd = caps(o.capAdd, '--cap-add');
+  const capDrop = caps(o.capDrop, '--cap-drop');
+  const ulimits = (o.ulimit ?? []).map(parseUlimit);
   const env = new Map<string, string>();
   for (const f of o.envFile ?? []) parseEnvList(readEnvFile(f), env, ` in ${f}`);
   parseEnvList(o.env ?? [], env, '');
@@ -243,7 +274,7 @@ export function validateCreate(o: CreateOptions) {
     throw new ConmanError('EINVAL', `container id file ${o.cidfile} exists: remove it first`);
   const pull = o.pull ?? 'missing';
   if (!['missing', 'always', 'never', 'newer'].includes(pull)) throw new ConmanError('EINVAL', `invalid --pull "${pull}"`);
-  return { memory, cpus, pidsLimit, stopSignal, stopTimeout, network, mounts, env, labels, entrypoint, pull };
+  return { memory, cpus, pidsLimit, stopSignal, stopTimeout, network, mounts, env, labels, entrypoint, pull, capAdd, capDrop, ulimits };
 }
 
 function etcFiles(dir: string, id: string, hostname: string): void {
@@ -313,6 +344,10 @@ export async function createContainer(ctx: Context, o: CreateOptions): Promise<C
     autoRemove: !!o.rm,
     interactive: !!o.interactive,
     tty: !!o.tty,
+    capAdd: v.capAdd.length ? v.capAdd : undefined,
+    capDrop: v.capDrop.length ? v.capDrop : undefined,
+    privileged: o.privileged || undefined,
+    ulimits: v.ulimits.length ? v.ulimits : undefined,
     network: netv.network,
     extra: { lowerDirs: lower, net: addExposed(netv.extra, ic.ExposedPorts) },
   };

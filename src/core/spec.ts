@@ -22,6 +22,81 @@ export const DEFAULT_CAPS = [
   'CAP_SYS_CHROOT',
 ];
 
+export const ALL_CAPS = [
+  'CHOWN', 'DAC_OVERRIDE', 'DAC_READ_SEARCH', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'SETPCAP',
+  'LINUX_IMMUTABLE', 'NET_BIND_SERVICE', 'NET_BROADCAST', 'NET_ADMIN', 'NET_RAW', 'IPC_LOCK', 'IPC_OWNER',
+  'SYS_MODULE', 'SYS_RAWIO', 'SYS_CHROOT', 'SYS_PTRACE', 'SYS_PACCT', 'SYS_ADMIN', 'SYS_BOOT', 'SYS_NICE',
+  'SYS_RESOURCE', 'SYS_TIME', 'SYS_TTY_CONFIG', 'MKNOD', 'LEASE', 'AUDIT_WRITE', 'AUDIT_CONTROL', 'SETFCAP',
+  'MAC_OVERRIDE', 'MAC_ADMIN', 'SYSLOG', 'WAKE_ALARM', 'BLOCK_SUSPEND', 'AUDIT_READ', 'PERFMON', 'BPF',
+  'CHECKPOINT_RESTORE',
+].map((c) => `CAP_${c}`);
+
+/** `net_admin`, `NET_ADMIN`, `CAP_NET_ADMIN` → `CAP_NET_ADMIN`; `all` → `ALL`; undefined if unknown. */
+export function normalizeCap(c: string): string | undefined {
+  const u = c.trim().toUpperCase();
+  if (u === 'ALL') return 'ALL';
+  const n = u.startsWith('CAP_') ? u : `CAP_${u}`;
+  return ALL_CAPS.includes(n) ? n : undefined;
+}
+
+/** The capabilities conman itself may hand out (its bounding set): "all" means these, like podman. */
+function boundingCaps(): string[] {
+  try {
+    const m = /^CapBnd:\s*([0-9a-f]+)$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+    if (!m) return ALL_CAPS;
+    const bits = BigInt(`0x${m[1]}`);
+    return ALL_CAPS.filter((_, i) => (bits >> BigInt(i)) & 1n);
+  } catch {
+    return ALL_CAPS;
+  }
+}
+
+export function effectiveCaps(c: { capAdd?: string[]; capDrop?: string[]; privileged?: boolean }): string[] {
+  if (c.privileged) return boundingCaps();
+  const add = c.capAdd ?? [];
+  const drop = c.capDrop ?? [];
+  let caps = add.includes('ALL') ? boundingCaps() : [...DEFAULT_CAPS, ...add.filter((x) => !DEFAULT_CAPS.includes(x))];
+  if (drop.includes('ALL')) caps = add.filter((x) => x !== 'ALL');
+  else caps = caps.filter((x) => !drop.includes(x));
+  return caps;
+}
+
+const RLIMIT_NAMES: Record<string, [string, string]> = {
+  // --ulimit name → [OCI type, /proc/self/limits row]
+  core: ['RLIMIT_CORE', 'Max core file size'],
+  cpu: ['RLIMIT_CPU', 'Max cpu time'],
+  data: ['RLIMIT_DATA', 'Max data size'],
+  fsize: ['RLIMIT_FSIZE', 'Max file size'],
+  locks: ['RLIMIT_LOCKS', 'Max file locks'],
+  memlock: ['RLIMIT_MEMLOCK', 'Max locked memory'],
+  msgqueue: ['RLIMIT_MSGQUEUE', 'Max msgqueue size'],
+  nice: ['RLIMIT_NICE', 'Max nice priority'],
+  nofile: ['RLIMIT_NOFILE', 'Max open files'],
+  nproc: ['RLIMIT_NPROC', 'Max processes'],
+  rss: ['RLIMIT_RSS', 'Max resident set'],
+  rtprio: ['RLIMIT_RTPRIO', 'Max realtime priority'],
+  rttime: ['RLIMIT_RTTIME', 'Max realtime timeout'],
+  sigpending: ['RLIMIT_SIGPENDING', 'Max pending signals'],
+  stack: ['RLIMIT_STACK', 'Max stack size'],
+};
+
+/** `nofile=1024:2048` → an OCI rlimit; refuses values above the host's hard limit (the kernel would). */
+export function parseUlimit(v: string): { type: string; soft: number; hard: number } {
+  const m = /^([a-z]+)=(-1|\d+)(?::(-1|\d+))?$/.exec(v.trim());
+  const def = m ? RLIMIT_NAMES[m[1]!] : undefined;
+  if (!m || !def) throw new ConmanError('EINVAL', `invalid --ulimit "${v}": expected NAME=SOFT[:HARD] with NAME one of ${Object.keys(RLIMIT_NAMES).join(', ')}`);
+  const num = (x: string) => (x === '-1' ? Number.MAX_SAFE_INTEGER : Number(x));
+  const soft = num(m[2]!);
+  const hard = m[3] !== undefined ? num(m[3]) : soft;
+  if (soft > hard) throw new ConmanError('EINVAL', `invalid --ulimit "${v}": the soft limit is above the hard limit`);
+  const host = hostHardLimit(def[1]);
+  if (hard > host)
+    throw new ConmanError('EINVAL', `invalid --ulimit "${v}": ${hard === Number.MAX_SAFE_INTEGER ? 'unlimited' : hard} is above the host's hard limit ${host}`, {
+      hint: 'a container cannot raise a limit above what conman itself runs with',
+    });
+  return { type: def[0], soft, hard };
+}
+
 const MASKED = [
   '/proc/acpi',
   '/proc/kcore',
@@ -127,7 +202,15 @@ export function buildSpec(rec: ContainerRecord, o: SpecOptions): Record<string, 
   if (o.user.home && !env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${o.user.home}`);
   if (!env.some((e) => e.startsWith('HOME='))) env.push('HOME=/root');
   const nofile = Math.min(1048576, hostHardLimit('Max open files'));
-  const rlimits = Number.isFinite(nofile) ? [{ type: 'RLIMIT_NOFILE', hard: nofile, soft: nofile }] : [];
+  const rlimits: Array<{ type: string; soft: number; hard: number }> = Number.isFinite(nofile)
+    ? [{ type: 'RLIMIT_NOFILE', hard: nofile, soft: nofile }]
+    : [];
+  for (const u of c.ulimits ?? []) {
+    const i = rlimits.findIndex((r) => r.type === u.type);
+    if (i >= 0) rlimits.splice(i, 1);
+    rlimits.push(u);
+  }
+  const caps = effectiveCaps(c);
 
   const ns: Array<{ type: string; path?: string }> = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }];
   if (c.network !== 'host') ns.push(o.netnsPath ? { type: 'network', path: o.netnsPath } : { type: 'network' });
@@ -141,8 +224,8 @@ export function buildSpec(rec: ContainerRecord, o: SpecOptions): Record<string, 
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
     c.network === 'host'
       ? { destination: '/sys', type: 'bind', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] }
-      : { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
-    { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'] },
+      : { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', c.privileged ? 'rw' : 'ro'] },
+    { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', c.privileged ? 'rw' : 'ro'] },
   ];
   if (c.readOnly) {
     for (const d of ['/tmp', '/var/tmp', '/run']) {
@@ -175,7 +258,7 @@ export function buildSpec(rec: ContainerRecord, o: SpecOptions): Record<string, 
       args,
       env,
       cwd: c.workingDir || '/',
-      capabilities: { bounding: DEFAULT_CAPS, effective: DEFAULT_CAPS, permitted: DEFAULT_CAPS },
+      capabilities: { bounding: caps, effective: caps, permitted: caps },
       rlimits,
       noNewPrivileges: false,
     },
@@ -187,8 +270,8 @@ export function buildSpec(rec: ContainerRecord, o: SpecOptions): Record<string, 
       cgroupsPath: `/conman/${rec.id}`,
       namespaces: ns,
       resources,
-      maskedPaths: MASKED,
-      readonlyPaths: READONLY,
+      maskedPaths: c.privileged ? [] : MASKED,
+      readonlyPaths: c.privileged ? [] : READONLY,
     },
   };
 }
