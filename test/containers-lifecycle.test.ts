@@ -1,5 +1,6 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { cleanupStores, cstore, inspect, IMG, show, waitFor } from './containers-helpers.js';
 
 after(cleanupStores);
@@ -155,4 +156,18 @@ test('wait on a run -d --rm container returns its exit code, also once it is gon
   await waitFor(() => s.containerDirs().length === 0, 10000, 'removed');
   assert.equal(s.ok(['wait', id]), '6\n');
   assert.equal(s.run(['wait', 'clc-never-there']).code, 125);
+});
+
+test('ctr.log is k8s-file: <RFC3339Nano> stdout|stderr F|P <text>; partial lines are joined by logs', async () => {
+  const s = cstore('clc-k8s');
+  s.ok(['run', '--name', 'clc-log', IMG(), 'sh', '-c', 'printf abc; sleep 0.3; echo def; echo err >&2; printf tail']);
+  const file = inspect(s, 'clc-log').LogPath as string;
+  const lines = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean);
+  for (const l of lines) assert.match(l, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z (stdout|stderr) (F|P) /, l);
+  assert.ok(lines.some((l) => / stdout P abc$/.test(l)), lines.join('\n'));
+  assert.ok(lines.some((l) => / stdout F def$/.test(l)), lines.join('\n'));
+  assert.ok(lines.some((l) => / stderr F err$/.test(l)), lines.join('\n'));
+  const r = s.run(['logs', 'clc-log']);
+  assert.equal(r.stdout, 'abcdef\ntail');
+  assert.equal(r.stderr, 'err\n');
 });

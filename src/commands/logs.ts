@@ -45,9 +45,16 @@ export const logsCommand: Command = {
         out.write(l.data);
       }
     };
+    // a last partial record (output that did not end with a newline) is shown as it is
+    const flushPartial = () => {
+      const rest = [...carry.values()] as import('../core/logs.js').LogLine[];
+      carry.clear();
+      return rest.sort((x, y) => (x.ts < y.ts ? -1 : 1));
+    };
     const buf = logs.readLogFile(file);
     const first = logs.parseLog(buf, carry);
     let lines = first.lines;
+    if (!a.follow) lines = [...lines, ...flushPartial()];
     if (a.tail !== undefined && a.tail >= 0) lines = a.tail === 0 ? [] : lines.slice(-a.tail);
     emit(lines);
     if (!a.follow) return;
@@ -72,7 +79,10 @@ export const logsCommand: Command = {
         emit(p.lines);
         continue;
       }
-      if (!running) return;
+      if (!running) {
+        emit(flushPartial());
+        return;
+      }
       await new Promise((r) => setTimeout(r, 100));
     }
   },
