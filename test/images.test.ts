@@ -335,3 +335,18 @@ test('Docker schema2 media types are pulled like OCI ones', () => {
   const [j] = JSON.parse(s.run(['image', 'inspect', `${REG}/${uniq}-v2s2:1`]).stdout);
   assert.deepEqual(j.Config.Cmd, ['sh']);
 });
+
+test('concurrent pulls into one store: all succeed, each layer stored once', async () => {
+  const s = newStore('concurrent');
+  const results = await Promise.all([
+    s.runAsync(['pull', '-q', `${REG}/busybox`]),
+    s.runAsync(['pull', '-q', `${REG}/busybox`]),
+    s.runAsync(['pull', '-q', `${REG}/busybox:latest`]),
+  ]);
+  for (const r of results) assert.equal(r.code, 0, show(r));
+  assert.equal(new Set(results.map((r) => r.stdout)).size, 1);
+  const imgs = storeImages(s.root);
+  assert.equal(imgs.length, 1);
+  assert.deepEqual(storeLayers(s.root), imgs[0]!.layers.map((l) => l.slice(7)));
+  assert.deepEqual(storeTmp(s.root), []);
+});

@@ -116,7 +116,8 @@ export async function pruneImages(ctx: Context, all: boolean): Promise<string[]>
       images.splice(images.indexOf(img), 1);
       removed.push(img.id);
     }
-    if (removed.length) garbageCollect(ctx, images, (await import('./layers.js')).leasedLayers(ctx));
+    // always collect: also frees complete layers left behind by failed pulls (no image references them)
+    garbageCollect(ctx, images, (await import('./layers.js')).leasedLayers(ctx));
   });
   return removed;
 }
