@@ -20,31 +20,42 @@ const common = {
   legalComments: 'none',
   logLevel: 'warning',
   minifySyntax: true,
+  // `import()` of anything left outside the bundle (node: built-ins, node-pty) becomes require(): the code-cache
+  // loader runs the bundle through vm.Script, where a real dynamic import needs an experimental hook.
+  supported: { 'dynamic-import': false },
 };
 
-fs.rmSync('dist', { recursive: true, force: true });
-fs.mkdirSync('dist');
-fs.writeFileSync('dist/package.json', '{"type":"commonjs"}\n');
-await build({ ...common, entryPoints: ['src/entry.ts'], outfile: 'dist/cli.cjs' });
-fs.copyFileSync('scripts/loader.cjs', 'dist/conman.js');
+// Build into a fresh directory beside dist/ and swap it in at the end, so that conman processes (and test
+// runs) using dist/ never see it half-written.
+const out = `dist.build-${process.pid}`;
+fs.rmSync(out, { recursive: true, force: true });
+fs.mkdirSync(out);
+fs.writeFileSync(`${out}/package.json`, '{"type":"commonjs"}\n');
+await build({ ...common, entryPoints: ['src/entry.ts'], outfile: `${out}/cli.cjs` });
+fs.copyFileSync('scripts/loader.cjs', `${out}/conman.js`);
 if (fs.existsSync('src/shim/shim.ts')) {
-  await build({ ...common, entryPoints: ['src/shim/shim.ts'], outfile: 'dist/shim.js' });
+  await build({ ...common, entryPoints: ['src/shim/shim.ts'], outfile: `${out}/shim.js` });
 }
 // Warm the code cache with commands that compile most of the startup path.
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'conman-build-'));
 try {
   const env = { ...process.env, CONMAN_WRITE_CODE_CACHE: '1', CONMAN_ROOT: path.join(tmp, 'root') };
   delete env.NODE_EXTRA_CA_CERTS;
-  execFileSync(process.execPath, ['dist/conman.js', 'ps', '-a'], { env, stdio: 'ignore' });
+  execFileSync(process.execPath, [`${out}/conman.js`, 'ps', '-a'], { env, stdio: 'ignore' });
 } catch {
   // no ps yet, or it failed: the cache from whatever ran is still useful; fall back to --help
   try {
     const env = { ...process.env, CONMAN_WRITE_CODE_CACHE: '1' };
-    execFileSync(process.execPath, ['dist/conman.js', '--help'], { env, stdio: 'ignore' });
+    execFileSync(process.execPath, [`${out}/conman.js`, '--help'], { env, stdio: 'ignore' });
   } catch {}
 } finally {
   fs.rmSync(tmp, { recursive: true, force: true });
 }
+// rename(2) cannot replace a non-empty directory: move the old one aside first, then drop it.
+const old = `dist.old-${process.pid}`;
+if (fs.existsSync('dist')) fs.renameSync('dist', old);
+fs.renameSync(out, 'dist');
+fs.rmSync(old, { recursive: true, force: true });
 
 // Shell completions come from the command definitions themselves (yargs answers `--get-yargs-completions`).
 fs.mkdirSync('completions', { recursive: true });

@@ -13,7 +13,7 @@ let cachedData;
 try {
   cachedData = fs.readFileSync(cacheFile);
 } catch {}
-const script = new vm.Script(Module.wrap(src), { filename: file, cachedData, importModuleDynamically: vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER });
+const script = new vm.Script(Module.wrap(src), { filename: file, cachedData });
 if (process.env.CONMAN_WRITE_CODE_CACHE === '1') {
   process.once('exit', () => fs.writeFileSync(cacheFile, script.createCachedData()));
 }
