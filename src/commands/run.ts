@@ -16,7 +16,8 @@ export const runCommand: Command = {
     // the shim's node starts first, while we validate, look up the image, mount and write the spec;
     // on bad input it is told nothing and exits when its fd 3 closes
     const { spawnShim } = await import('../core/shim-client.js');
-    const shim = spawnShim(ctx);
+    const { takePrespawned } = await import('./prespawn.js');
+    const shim = takePrespawned() ?? spawnShim(ctx);
     const detach = !!a.detach;
     let rec;
     let lc: typeof import('../core/lifecycle.js');
