@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import yargs from 'yargs';
 import { commands } from './commands/index.js';
 import { splitRunArgv } from './commands/run-argv.js';
+import { prespawnFor } from './commands/prespawn.js';
 import { ConmanError, ExitCodeError, EXIT_ERROR } from './core/errors.js';
 import { makeContext, type Context } from './core/context.js';
 import { VERSION } from './version.js';
@@ -34,6 +35,7 @@ function report(e: unknown): number {
 
 export async function main(argv: string[]): Promise<void> {
   debugOn = argv.includes('debug') || process.env.CONMAN_LOG_LEVEL === 'debug';
+  prespawnFor(argv, installDir); // `run`: start the shim's node now, it overlaps our option parsing
   let ctx: Context | undefined;
   const y = yargs(splitRunArgv(argv))
     .scriptName('conman')
