@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { CONMAN } from './lib/conman.js';
 import { buildImage, sharedRegistry, busyboxRootfs } from './lib/registry.js';
 import { testTmp } from './lib/tmp.js';
@@ -216,4 +216,17 @@ test('--cap-add, --cap-drop, --privileged, --tmpfs, --ulimit', () => {
   assert.equal(bogus.code, 125);
   assert.match(bogus.stderr, /unknown capability/);
   assert.deepEqual(s.containerDirs(), []);
+});
+
+test('signals to a foreground run reach the container (--sig-proxy)', async () => {
+  const s = cstore('crun-sig');
+  const p = spawn(CONMAN, ['run', '--rm', IMG(), 'sh', '-c', 'trap "echo got-term; exit 9" TERM; echo ready; while true; do sleep 0.1; done'], { env: s.env });
+  let out = '';
+  p.stdout.on('data', (d) => (out += d));
+  const deadline = Date.now() + 30000;
+  while (!out.includes('ready') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  p.kill('SIGTERM');
+  const code = await new Promise((r) => p.on('close', r));
+  assert.equal(code, 9);
+  assert.equal(out, 'ready\ngot-term\n');
 });

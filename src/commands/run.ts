@@ -8,7 +8,8 @@ export const runCommand: Command = {
   builder: (y) =>
     runFlags(y)
       .option('detach', { alias: 'd', type: 'boolean', describe: 'Run in the background and print the container id' })
-      .option('detach-keys', { type: 'string', describe: 'Key sequence to detach (with -it)' }),
+      .option('detach-keys', { type: 'string', describe: 'Key sequence to detach (with -it)' })
+      .option('sig-proxy', { type: 'boolean', default: true, describe: 'Forward signals to the container (without -t)' }),
   handler: async (argv) => {
     const a = argv as unknown as WithCtx<Record<string, unknown>>;
     const ctx = a.ctx;
@@ -49,7 +50,7 @@ export const runCommand: Command = {
       process.stdout.write(`${rec.id}\n`);
       return;
     }
-    const code = await fg.runForeground(ctx, rec.id, shim, !!o.interactive, { tty: !!o.tty, detachKeys: a.detachKeys as string | undefined });
+    const code = await fg.runForeground(ctx, rec.id, shim, !!o.interactive, { tty: !!o.tty, detachKeys: a.detachKeys as string | undefined, sigProxy: a.sigProxy as boolean | undefined });
     if (code !== 0) throw new ExitCodeError(code);
   },
 };
