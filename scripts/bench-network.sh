@@ -6,17 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-15}
-export CONMAN_TEST_TMP
-CONMAN_TEST_TMP=$(mktemp -d /tmp/conman-bench.XXXXXX)
-registry_pid=
-cleanup() {
-  set +e
-  [ -n "$registry_pid" ] && kill "$registry_pid" 2>/dev/null
-  bash scripts/cleanup-tree.sh "$CONMAN_TEST_TMP"
-}
-trap cleanup EXIT INT TERM
-read -r reg registry_pid < <(node --import tsx test/lib/fixture.ts)
-img=$reg/busybox:latest
+. scripts/scratch.sh
+scratch_init conman-bench
+scratch_registry
+img=$SCRATCH_REGISTRY/busybox:latest
 export CONMAN_ROOT=$CONMAN_TEST_TMP/root
 conman=bin/conman
 $conman pull -q "$img" >/dev/null

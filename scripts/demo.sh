@@ -5,18 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 
-export CONMAN_TEST_TMP
-CONMAN_TEST_TMP=$(mktemp -d /tmp/conman-demo.XXXXXX)
+. scripts/scratch.sh
+scratch_init conman-demo
 export CONMAN_ROOT=$CONMAN_TEST_TMP/root CONMAN_RUNROOT=$CONMAN_TEST_TMP/run
-registry_pid=
-cleanup() {
-  set +e
-  [ -n "$registry_pid" ] && kill "$registry_pid" 2>/dev/null
-  bash scripts/cleanup-tree.sh "$CONMAN_TEST_TMP"
-}
-trap cleanup EXIT INT TERM
-read -r registry registry_pid < <(node --import tsx test/lib/fixture.ts)
-img=$registry/busybox:latest
+scratch_registry
+img=$SCRATCH_REGISTRY/busybox:latest
 c=bin/conman
 say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
 run() { say "conman $*"; "$c" "$@"; }
