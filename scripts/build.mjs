@@ -36,26 +36,26 @@ fs.copyFileSync('scripts/loader.cjs', `${out}/conman.js`);
 if (fs.existsSync('src/shim/shim.ts')) {
   await build({ ...common, entryPoints: ['src/shim/shim.ts'], outfile: `${out}/shim.js` });
 }
-// Warm the code cache with commands that compile most of the startup path.
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'conman-build-'));
-try {
-  const env = { ...process.env, CONMAN_WRITE_CODE_CACHE: '1', CONMAN_ROOT: path.join(tmp, 'root') };
-  delete env.NODE_EXTRA_CA_CERTS;
-  execFileSync(process.execPath, [`${out}/conman.js`, 'ps', '-a'], { env, stdio: 'ignore' });
-} catch {
-  // no ps yet, or it failed: the cache from whatever ran is still useful; fall back to --help
-  try {
-    const env = { ...process.env, CONMAN_WRITE_CODE_CACHE: '1' };
-    execFileSync(process.execPath, [`${out}/conman.js`, '--help'], { env, stdio: 'ignore' });
-  } catch {}
-} finally {
-  fs.rmSync(tmp, { recursive: true, force: true });
-}
 // rename(2) cannot replace a non-empty directory: move the old one aside first, then drop it.
 const old = `dist.old-${process.pid}`;
 if (fs.existsSync('dist')) fs.renameSync('dist', old);
 fs.renameSync(out, 'dist');
 fs.rmSync(old, { recursive: true, force: true });
+
+// Warm the code cache in place (V8 keeps the script's file name in it) with a command that compiles most
+// of the startup path; the loader writes it beside the bundle with a rename.
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'conman-build-'));
+const warmEnv = { ...process.env, CONMAN_WRITE_CODE_CACHE: '1', CONMAN_ROOT: path.join(tmp, 'root') };
+delete warmEnv.NODE_EXTRA_CA_CERTS;
+try {
+  execFileSync(process.execPath, ['dist/conman.js', 'ps', '-a'], { env: warmEnv, stdio: 'ignore' });
+} catch {
+  try {
+    execFileSync(process.execPath, ['dist/conman.js', '--help'], { env: warmEnv, stdio: 'ignore' });
+  } catch {}
+} finally {
+  fs.rmSync(tmp, { recursive: true, force: true });
+}
 
 // Shell completions come from the command definitions themselves (yargs answers `--get-yargs-completions`).
 fs.mkdirSync('completions', { recursive: true });

@@ -15,7 +15,11 @@ try {
 } catch {}
 const script = new vm.Script(Module.wrap(src), { filename: file, cachedData });
 if (process.env.CONMAN_WRITE_CODE_CACHE === '1') {
-  process.once('exit', () => fs.writeFileSync(cacheFile, script.createCachedData()));
+  process.once('exit', () => {
+    const tmp = `${cacheFile}.${process.pid}`;
+    fs.writeFileSync(tmp, script.createCachedData());
+    fs.renameSync(tmp, cacheFile);
+  });
 }
 const mod = { exports: {}, filename: file, id: file, paths: Module._nodeModulePaths(__dirname) };
 script.runInThisContext().call(mod.exports, mod.exports, require, mod, file, __dirname);
