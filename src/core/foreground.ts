@@ -103,6 +103,7 @@ export async function runForeground(
       await new Promise((r) => setTimeout(r, 20));
     }
   }
+  if (info.error) process.stderr.write(`conman: container ${id.slice(0, 12)}: ${info.error}\n`);
   await new Promise<void>((r) => process.stdout.write('', () => r()));
   return info.exitCode < 0 ? 125 : info.exitCode;
 }

@@ -365,17 +365,24 @@ async function finish(code: number): Promise<void> {
   }
   if (logFd >= 0) fs.closeSync(logFd);
   logFd = -1;
-  try {
-    const [{ makeContext }, { cleanupContainer }] = await (cleanupModules ??
-      Promise.all([import('../core/context.js'), import('../core/cleanup.js')]));
-    const ctx = makeContext({ root: c.root, runroot: c.runroot, runtime: c.runtime }, c.installDir, {});
-    await cleanupContainer(ctx, c.id, { exit });
-  } catch (e) {
-    error = `cleanup failed: ${(e as Error).message}`;
+  // a failure here (a lock held by a dying CLI, a native addon being rebuilt, ...) is retried a few times:
+  // nobody else would unmount or --rm-remove the container until the next rm
+  for (let attempt = 1; attempt <= 4; attempt++) {
     try {
-      fs.appendFileSync(path.join(path.dirname(c.exitPath), 'shim.log'), `${new Date().toISOString()} ${error}\n`);
-    } catch {
-      /* container removed */
+      const [{ makeContext }, { cleanupContainer }] = await (cleanupModules ??
+        Promise.all([import('../core/context.js'), import('../core/cleanup.js')]));
+      const ctx = makeContext({ root: c.root, runroot: c.runroot, runtime: c.runtime }, c.installDir, {});
+      await cleanupContainer(ctx, c.id, { exit });
+      error = undefined;
+      break;
+    } catch (e) {
+      error = `cleanup failed: ${(e as Error).message}`;
+      try {
+        fs.appendFileSync(path.join(path.dirname(c.exitPath), 'shim.log'), `${new Date().toISOString()} ${error}\n`);
+      } catch {
+        /* container removed */
+      }
+      await new Promise((r) => setTimeout(r, 250 * attempt));
     }
   }
   broadcast(frame(EXIT, JSON.stringify({ exitCode: code, error })));
