@@ -8,6 +8,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
+// The native addon: rebuilt only when its sources changed, so that a build never pulls it from under
+// running conman processes (node-gyp rebuild starts by deleting native/build).
+const addon = 'native/build/Release/conman_native.node';
+const newest = Math.max(...['native/conman_native.c', 'native/binding.gyp'].map((f) => fs.statSync(f).mtimeMs));
+if (!fs.existsSync(addon) || fs.statSync(addon).mtimeMs < newest) {
+  execFileSync('npm', ['run', '--silent', 'build:native'], { stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
 const common = {
   bundle: true,
   platform: 'node',

@@ -233,6 +233,9 @@ function listen(c: ShimConfig): void {
 }
 
 function start(c: ShimConfig): void {
+  // The shim is spawned before the CLI knows the container's id; name it now so that `ps`, monitoring tools
+  // and benchmarks can tell which container a shim watches (it rewrites /proc/self/cmdline in place).
+  process.title = `conman-shim ${c.id}`;
   fs.mkdirSync(path.dirname(c.attachPath), { recursive: true });
   listen(c);
   logFd = fs.openSync(c.logPath, 'a');
