@@ -107,6 +107,9 @@ test('mounts: -v ro/rw, --mount bind and tmpfs, --read-only; a missing source is
   assert.match(ro.stderr, /Read-only file system/);
   s.ok(['run', '--rm', '-v', `${dir}:/data`, IMG(), 'sh', '-c', 'echo written > /data/new']);
   assert.equal(fs.readFileSync(path.join(dir, 'new'), 'utf8'), 'written\n');
+  // ./ and ../ sources are host paths relative to the current directory, as in podman
+  const rel = s.run(['run', '--rm', '-v', `./${path.basename(dir)}:/rel`, IMG(), 'cat', '/rel/f'], { cwd: path.dirname(dir) });
+  assert.equal(rel.stdout, 'from-host\n', show(rel));
   const m = s.ok(['run', '--rm', '--mount', `type=bind,source=${dir},target=/b,readonly`, '--mount', 'type=tmpfs,target=/scratch,tmpfs-size=1m', IMG(), 'sh', '-c', 'cat /b/f; grep " /scratch " /proc/mounts']);
   assert.match(m, /^from-host\ntmpfs \/scratch tmpfs .*size=1024k/);
   const rofs = s.run(['run', '--rm', '--read-only', IMG(), 'sh', '-c', 'touch /x 2>/dev/null || echo rootro; touch /tmp/ok && echo tmpok']);

@@ -139,7 +139,9 @@ function parseVolume(v: string): MountSpec {
   const parts = v.split(':');
   if (parts.length < 2 || parts.length > 3 || !parts[0] || !parts[1])
     throw new ConmanError('EINVAL', `invalid volume "${v}": expected HOST-DIR:CONTAINER-DIR[:OPTIONS]`);
-  const [src, dst, opts = ''] = parts as [string, string, string?];
+  const [rawSrc, dst, opts = ''] = parts as [string, string, string?];
+  // like podman: ./x and ../x are host paths relative to the current directory; a bare name is a named volume
+  const src = rawSrc.startsWith('./') || rawSrc.startsWith('../') || rawSrc === '.' || rawSrc === '..' ? path.resolve(rawSrc) : rawSrc;
   if (!src.startsWith('/'))
     throw new ConmanError('EINVAL', `invalid volume "${v}": named volumes are not supported, the host path must be absolute`);
   if (!dst.startsWith('/')) throw new ConmanError('EINVAL', `invalid volume "${v}": the container path must be absolute`);

@@ -22,7 +22,7 @@ export interface Store {
   runroot: string;
   env: NodeJS.ProcessEnv;
   /** Runs conman synchronously; input is written to its stdin. */
-  run(args: string[], opts?: { input?: string | Buffer; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Result;
+  run(args: string[], opts?: { input?: string | Buffer; env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string }): Result;
   /** Runs conman asynchronously. */
   runAsync(args: string[], opts?: { input?: string | Buffer; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<Result>;
 }
@@ -40,6 +40,7 @@ export function newStore(prefix = 'store'): Store {
     run(args, opts = {}) {
       const r = spawnSync(CONMAN, args, {
         env: { ...env, ...opts.env },
+        cwd: opts.cwd,
         input: opts.input ?? '',
         timeout: opts.timeoutMs ?? 120_000,
         maxBuffer: 512 * 1024 * 1024,
