@@ -6,6 +6,7 @@
  *   llistxattr(path) -> string[]                     lgetxattr(path, name) -> Buffer|null
  *   setSubreaper()                                   waitpid(pid, nohang) -> {pid, status, exited, code, signal}|null
  *   netnsCreate(path): a new network namespace with lo up, bind-mounted on the existing file `path`
+ *   pipe() -> [readFd, writeFd]: an OS pipe, both ends O_CLOEXEC (spawn's dup2 onto 0/1/2 clears it in the child)
  */
 #define _GNU_SOURCE
 #include <node_api.h>
@@ -252,6 +253,17 @@ static napi_value js_netns_create(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* pipe(): Node makes socketpairs for child stdio, but a container's stdout must be a pipe (as with podman) */
+static napi_value js_pipe(napi_env env, napi_callback_info info) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) return throw_errno(env, errno, "pipe2", NULL);
+  napi_value arr, v;
+  napi_create_array_with_length(env, 2, &arr);
+  napi_create_int32(env, fds[0], &v); napi_set_element(env, arr, 0, v);
+  napi_create_int32(env, fds[1], &v); napi_set_element(env, arr, 1, v);
+  return arr;
+}
+
 #define EXPORT(name, fn) do { napi_value f; napi_create_function(env, name, NAPI_AUTO_LENGTH, fn, NULL, &f); napi_set_named_property(env, exports, name, f); } while (0)
 
 static napi_value init(napi_env env, napi_value exports) {
@@ -264,6 +276,7 @@ static napi_value init(napi_env env, napi_value exports) {
   EXPORT("setSubreaper", js_set_subreaper);
   EXPORT("waitpid", js_waitpid);
   EXPORT("netnsCreate", js_netns_create);
+  EXPORT("pipe", js_pipe);
   return exports;
 }
 

@@ -1,5 +1,5 @@
 /**
- * The native addon (native/conman_native.c): mount, umount, mknod, xattrs, subreaper, waitpid —
+ * The native addon (native/conman_native.c): mount, umount, mknod, xattrs, subreaper, waitpid, pipe —
  * the system calls Node does not expose. Loaded lazily so commands that need none of them don't pay for it.
  */
 import { createRequire } from 'node:module';
@@ -17,6 +17,8 @@ export interface Native {
   waitpid(pid: number, nohang?: boolean): { pid: number; code: number; signal: number } | null;
   /** A new network namespace with lo up, bind-mounted on the existing file `path` (src/core/network/netns.ts). */
   netnsCreate(path: string): void;
+  /** pipe2(O_CLOEXEC): [readFd, writeFd] (the shim's container stdio: real pipes, not Node's socketpairs) */
+  pipe(): [number, number];
 }
 
 export const MS_RDONLY = 1;
