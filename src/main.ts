@@ -33,6 +33,15 @@ function report(e: unknown): number {
   return EXIT_ERROR;
 }
 
+/** yargs lists an unknown `--bogus-flag` twice (bogus-flag, bogusFlag): name it once. */
+function dropCamelTwins(msg: string): string {
+  const m = /^(Unknown arguments?): (.*)$/.exec(msg);
+  if (!m) return msg;
+  const names = m[2]!.split(', ');
+  const kept = names.filter((n) => !(/[A-Z]/.test(n) && names.includes(n.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`))));
+  return `${kept.length > 1 ? 'Unknown arguments' : 'Unknown argument'}: ${kept.join(', ')}`;
+}
+
 export async function main(argv: string[]): Promise<void> {
   debugOn = argv.includes('debug') || process.env.CONMAN_LOG_LEVEL === 'debug';
   prespawnFor(argv, installDir); // `run`: start the shim's node now, it overlaps our option parsing
@@ -68,7 +77,7 @@ export async function main(argv: string[]): Promise<void> {
     .wrap(Math.min(110, process.stdout.columns || 100))
     .fail((msg, err) => {
       if (err) throw err;
-      throw new ConmanError('EUSAGE', msg);
+      throw new ConmanError('EUSAGE', dropCamelTwins(msg));
     })
     .exitProcess(false);
   for (const c of commands) y.command(c);

@@ -11,13 +11,9 @@ const RUN_VALUE = new Set([
   '--add-host', '--ip', '--mac-address', '--tmpfs', '--platform', '--creds', '--authfile', '--cap-add',
   '--cap-drop', '--device', '--ulimit', '--security-opt', '--log-driver', '--log-opt', '--restart', '--pod',
   '--group-add', '--shm-size', '--init-path', '--annotation', '--expose', '--network-alias', '--dns-search',
-  '--dns-option',
+  '--dns-option', '--attach', '-a',
 ]);
-const RUN_BOOL = new Set([
-  '--rm', '--detach', '--interactive', '--tty', '--read-only', '--replace', '--quiet', '--publish-all', '--help',
-  '--privileged', '--init', '--sig-proxy', '--read-only-tmpfs', '--no-healthcheck', '--http-proxy', '--tls-verify',
-]);
-const SHORT_VALUE = new Set(['e', 'w', 'u', 'v', 'm', 'l', 'p']);
+const SHORT_VALUE = new Set(['e', 'w', 'u', 'v', 'm', 'l', 'p', 'a']);
 const CMDS = new Set(['run', 'create', 'exec']);
 
 export function splitRunArgv(argv: string[]): string[] {
@@ -35,8 +31,9 @@ export function splitRunArgv(argv: string[]): string[] {
     if (a === '--') return argv;
     if (a.startsWith('--')) {
       if (!a.includes('=') && (RUN_VALUE.has(a) || GLOBAL_VALUE.has(a))) i++;
-      else if (!a.includes('=') && !RUN_BOOL.has(a.replace(/^--no-/, '--'))) {
-        // unknown: keep it from swallowing the image, so that yargs names it ("Unknown argument")
+      else if (!a.includes('=') && !a.startsWith('--no-')) {
+        // a flag without a value (a boolean, or one yargs doesn't know): `--x=true` keeps it from swallowing
+        // the image, so that an unknown one is named ("Unknown argument: x") instead of a confusing error
         argv = [...argv.slice(0, i), `${a}=true`, ...argv.slice(i + 1)];
       }
       continue;
