@@ -10,6 +10,7 @@ need skopeo skopeo
 need umoci umoci
 need docker-registry docker-registry
 need iptables iptables
+need catatonit catatonit
 need htpasswd apache2-utils
 need ip iproute2
 [ -x /usr/lib/cni/bridge ] || pkgs+=(containernetworking-plugins)

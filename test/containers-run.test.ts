@@ -97,6 +97,17 @@ test('run flags: -e, --env-file, -w, -u, --entrypoint, --hostname, --label, --ci
   assert.equal(again.code, 125, 'an existing cidfile is refused');
 });
 
+test('--init runs catatonit as PID 1 in front of the command; exit codes pass through; --init-path is checked', () => {
+  const s = cstore('crun-init');
+  const ps = s.run(['run', '--rm', '--init', IMG(), 'sh', '-c', 'cat /proc/1/cmdline | tr "\\0" " "; echo; exit 4']);
+  assert.equal(ps.code, 4, show(ps));
+  assert.match(ps.stdout, /^\/run\/conman-init -- sh -c /);
+  const bad = s.run(['run', '--rm', '--init-path', '/no/such/init', IMG(), 'true']);
+  assert.equal(bad.code, 125);
+  assert.match(bad.stderr, /--init-path \/no\/such\/init: not an executable file/);
+  assert.deepEqual(s.containerDirs(), []);
+});
+
 test('mounts: -v ro/rw, --mount bind and tmpfs, --read-only; a missing source is refused', () => {
   const s = cstore('crun-mounts');
   const dir = fs.mkdtempSync(path.join(testTmp(), 'crun-vol-'));

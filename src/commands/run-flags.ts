@@ -39,6 +39,8 @@ export function runFlags(y: Argv): Argv {
     .option('tmpfs', { type: 'string', describe: 'Mount a tmpfs: PATH[:size=64m,mode=1777,ro,...]' })
     .option('cap-add', { type: 'string', describe: 'Add capabilities (e.g. NET_ADMIN, or ALL)' })
     .option('cap-drop', { type: 'string', describe: 'Drop capabilities (e.g. CHOWN, or ALL)' })
+    .option('init', { type: 'boolean', describe: 'Run an init (catatonit) as PID 1 that forwards signals and reaps zombies' })
+    .option('init-path', { type: 'string', describe: 'The init binary for --init (default: catatonit, else tini)' })
     .option('privileged', { type: 'boolean', describe: 'All capabilities, no masked paths, /sys writable' })
     .option('ulimit', { type: 'string', describe: 'Resource limit NAME=SOFT[:HARD] (not above the host\'s hard limit)' })
     .option('pull', { type: 'string', describe: 'Pull policy: missing (default), always, never, newer' })
@@ -88,6 +90,8 @@ export function createOptions(a: Record<string, unknown>): CreateOptions {
     capAdd: arr(a.capAdd),
     capDrop: arr(a.capDrop),
     privileged: a.privileged as boolean | undefined,
+    init: a.init as boolean | undefined,
+    initPath: a.initPath as string | undefined,
     ulimit: arr(a.ulimit),
     pull: a.pull as string | undefined,
     quiet: a.quiet as boolean | undefined,

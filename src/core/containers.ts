@@ -50,6 +50,8 @@ export interface ContainerConfig {
   capAdd?: string[];
   capDrop?: string[];
   privileged?: boolean;
+  /** --init: the host path of the init (catatonit, tini) run as PID 1 in front of the command */
+  init?: string;
   /** --ulimit, already checked against the host's hard limits */
   ulimits?: Array<{ type: string; soft: number; hard: number }>;
   /** extra data other areas may attach (ports, networks, ...) */

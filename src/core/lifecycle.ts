@@ -71,6 +71,29 @@ export interface CreateOptions {
   capDrop?: string[];
   privileged?: boolean;
   ulimit?: string[];
+  init?: boolean;
+  initPath?: string;
+}
+
+/** Where --init finds its PID 1 unless --init-path names one: catatonit (podman's), then tini. */
+const INIT_CANDIDATES = ['/usr/libexec/podman/catatonit', '/usr/bin/catatonit', '/usr/local/bin/catatonit', '/usr/bin/tini', '/usr/bin/tini-static', '/sbin/tini'];
+
+function findInit(o: { init?: boolean; initPath?: string }): string | undefined {
+  if (!o.init && !o.initPath) return undefined;
+  const candidates = o.initPath ? [path.resolve(o.initPath)] : INIT_CANDIDATES;
+  for (const c of candidates) {
+    try {
+      fs.accessSync(c, fs.constants.X_OK);
+      return c;
+    } catch {
+      /* next */
+    }
+  }
+  throw new ConmanError(
+    'EINVAL',
+    o.initPath ? `--init-path ${o.initPath}: not an executable file` : '--init: no init binary found (looked for catatonit and tini)',
+    { hint: 'install catatonit (apt-get install catatonit) or name one with --init-path' },
+  );
 }
 
 // ---------------------------------------------------------------- parsing
@@ -349,6 +372,7 @@ export async function createContainer(ctx: Context, o: CreateOptions): Promise<C
     capAdd: v.capAdd.length ? v.capAdd : undefined,
     capDrop: v.capDrop.length ? v.capDrop : undefined,
     privileged: o.privileged || undefined,
+    init: findInit(o),
     ulimits: v.ulimits.length ? v.ulimits : undefined,
     network: netv.network,
     extra: { lowerDirs: lower, net: addExposed(netv.extra, ic.ExposedPorts) },

@@ -32,6 +32,9 @@ export const ALL_CAPS = [
 ].map((c) => `CAP_${c}`);
 
 /** `net_admin`, `NET_ADMIN`, `CAP_NET_ADMIN` → `CAP_NET_ADMIN`; `all` → `ALL`; undefined if unknown. */
+/** Where --init's binary appears inside the container. */
+const INIT_PATH = '/run/conman-init';
+
 export function normalizeCap(c: string): string | undefined {
   const u = c.trim().toUpperCase();
   if (u === 'ALL') return 'ALL';
@@ -196,7 +199,9 @@ export interface SpecOptions {
 
 export function buildSpec(rec: ContainerRecord, o: SpecOptions): Record<string, unknown> {
   const c = rec.config;
-  const args = [...c.entrypoint, ...c.cmd];
+  // --init: a small init as PID 1 forwards signals to the command and reaps zombies (podman mounts catatonit
+  // the same way, at /run/podman-init)
+  const args = c.init ? [INIT_PATH, '--', ...c.entrypoint, ...c.cmd] : [...c.entrypoint, ...c.cmd];
   if (args.length === 0) throw new ConmanError('EINVAL', 'no command specified for the container: the image has no Cmd or Entrypoint and none was given');
   const env = [...c.env];
   if (o.user.home && !env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${o.user.home}`);
@@ -237,6 +242,7 @@ export function buildSpec(rec: ContainerRecord, o: SpecOptions): Record<string, 
     if (c.mounts.some((u) => u.destination === m.destination)) continue;
     mounts.push({ destination: m.destination, type: 'bind', source: m.source, options: ['bind', 'rprivate', m.readonly ? 'ro' : 'rw'] });
   }
+  if (c.init) mounts.push({ destination: INIT_PATH, type: 'bind', source: c.init, options: ['bind', 'ro', 'nosuid', 'nodev'] });
   for (const m of c.mounts) {
     if (m.type === 'tmpfs') {
       mounts.push({ destination: m.destination, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', ...m.options, ...(m.readonly ? ['ro'] : [])] });
