@@ -29,6 +29,9 @@ export const rmCommand: Command = {
         await lc.removeContainer(ctx, ref, { force: a.force, time: a.time ?? 0 });
       } catch (e) {
         if ((a.force || a.ignore) && (e as ConmanError).code === 'ENOSUCHCTR') return;
+        // podman's codes for rm: 1 no such container, 2 still running
+        if (e instanceof ConmanError && (e.code === 'ENOSUCHCTR' || e.code === 'ECTRSTATE'))
+          throw new ConmanError(e.code, e.message, { hint: e.hint, exitCode: e.code === 'ENOSUCHCTR' ? 1 : 2 });
         throw e;
       }
       process.stdout.write(`${ref}\n`);

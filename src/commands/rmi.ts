@@ -18,7 +18,8 @@ export const rmiCommand: Command = {
     for (const u of res.untagged) process.stdout.write(`Untagged: ${u}\n`);
     for (const d of res.deleted) process.stdout.write(`Deleted: ${d}\n`);
     let errs = res.errors;
-    if (argv.ignore) errs = errs.filter((e) => e.code !== 'ENOSUCHIMAGE');
+    // like podman, -f also ignores images that are not there
+    if (argv.ignore || argv.force) errs = errs.filter((e) => e.code !== 'ENOSUCHIMAGE');
     if (!errs.length) return;
     for (const e of errs.slice(0, -1)) process.stderr.write(`conman: ${e.message}\n`);
     const last = errs[errs.length - 1]!;

@@ -35,8 +35,41 @@ export function nameOf(images: ImageRecord[], ref: string, img: ImageRecord): st
   }
 }
 
+/**
+ * rmi -f of an image containers use removes those containers first, as podman does, so that none is left
+ * pointing at layers that are gone. Only for refs that delete the image (by id, or its last name).
+ */
+async function removeUsers(ctx: Context, refs: string[], all: boolean): Promise<void> {
+  const images = readImages(ctx);
+  const used = imagesInUse(ctx);
+  const victims = new Set<string>();
+  for (const ref of all ? images.map((i) => i.id) : refs) {
+    let img: ImageRecord | undefined;
+    try {
+      img = matchImage(images, ref);
+    } catch {
+      continue;
+    }
+    if (!img) continue;
+    const name = nameOf(images, ref, img);
+    if (!all && name && img.names.length > 1) continue; // only untags
+    victims.add(img.id);
+  }
+  const users = [...victims].flatMap((id) => used.get(id) ?? []);
+  if (!users.length) return;
+  const { removeContainer } = await import('../lifecycle.js');
+  for (const c of users) {
+    try {
+      await removeContainer(ctx, c, { force: true, time: 0 });
+    } catch (e) {
+      if (!(e instanceof ConmanError && e.code === 'ENOSUCHCTR')) throw e;
+    }
+  }
+}
+
 export async function removeImages(ctx: Context, refs: string[], opts: { force?: boolean; all?: boolean } = {}): Promise<RmiResult> {
   const res: RmiResult = { untagged: [], deleted: [], errors: [] };
+  if (opts.force) await removeUsers(ctx, refs, !!opts.all);
   await updateImages(ctx, async (images) => {
     const used = imagesInUse(ctx);
     const list = opts.all ? images.map((i) => i.id) : refs;

@@ -1,0 +1,39 @@
+/**
+ * podman behaviours scripts rely on, found by trying conman side by side with podman: exit codes of rm and
+ * rmi, and `rmi -f` of an image in use.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { cleanupStores, cstore, IMG, show } from './containers-helpers.js';
+
+after(cleanupStores);
+
+test('rm: exit 1 for a missing container, 2 for a running one; -f and -i ignore missing ones', () => {
+  const s = cstore('compat-rm');
+  const missing = s.run(['rm', 'compat-nosuch']);
+  assert.equal(missing.code, 1, show(missing));
+  assert.match(missing.stderr, /compat-nosuch/);
+  s.ok(['run', '-d', '--name', 'compat-running', IMG(), 'sleep', '100']);
+  const running = s.run(['rm', 'compat-running']);
+  assert.equal(running.code, 2, show(running));
+  assert.match(s.ok(['ps', '--format', '{{.Names}} {{.State}}']), /^compat-running running$/m);
+  assert.equal(s.run(['rm', '-f', 'compat-nosuch']).code, 0);
+  assert.equal(s.run(['rm', '-i', 'compat-nosuch']).code, 0);
+  s.ok(['rm', '-f', '-t', '0', 'compat-running']);
+});
+
+test('rmi -f removes the containers that use the image, and ignores missing images', () => {
+  const s = cstore('compat-rmi');
+  s.ok(['create', '--name', 'compat-user', IMG(), 'true']);
+  const refused = s.run(['rmi', IMG()]);
+  assert.equal(refused.code, 2, show(refused));
+  assert.match(refused.stderr, /in use/);
+  s.ok(['rmi', '-f', IMG()]);
+  assert.equal(s.ok(['ps', '-a', '-q']), '', 'the container using the image is gone with it');
+  assert.deepEqual(s.containerDirs(), []);
+  assert.equal(s.ok(['images', '-q']), '');
+  const gone = s.run(['rmi', '-f', 'compat-nosuch']);
+  assert.equal(gone.code, 0, show(gone));
+  assert.equal(gone.stderr, '');
+  assert.equal(s.run(['rmi', 'compat-nosuch']).code, 1);
+});
