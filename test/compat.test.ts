@@ -37,3 +37,31 @@ test('rmi -f removes the containers that use the image, and ignores missing imag
   assert.equal(gone.stderr, '');
   assert.equal(s.run(['rmi', 'compat-nosuch']).code, 1);
 });
+
+test('a corrupt container.json: ps warns and lists the rest, rm -f and --replace still remove it', async () => {
+  const fs = await import('node:fs');
+  const path = await import('node:path');
+  const s = cstore('compat-corrupt');
+  s.ok(['run', '-d', '--name', 'compat-bad', IMG(), 'sleep', '100']);
+  s.ok(['create', '--name', 'compat-good', IMG(), 'true']);
+  const id = s.ok(['inspect', '-f', '{{.Id}}', 'compat-bad']).trim();
+  fs.writeFileSync(path.join(s.root, 'containers', id, 'container.json'), '{"broken');
+  const ps = s.run(['ps', '-a', '--format', '{{.Names}}']);
+  assert.equal(ps.code, 0, show(ps));
+  assert.equal(ps.stdout, 'compat-good\n');
+  assert.match(ps.stderr, new RegExp(`${id.slice(0, 12)}.*corrupt`));
+  const plain = s.run(['rm', 'compat-bad']);
+  assert.equal(plain.code, 125, show(plain));
+  assert.match(plain.stderr, /corrupt state file/);
+  const rm = s.run(['rm', '-f', 'compat-bad']);
+  assert.equal(rm.code, 0, show(rm));
+  assert.deepEqual(s.mounts(), []);
+  assert.ok(!fs.existsSync(path.join(s.root, 'containers', id)));
+  // the name is free again, and the container's process is gone
+  s.ok(['create', '--name', 'compat-bad', IMG(), 'true']);
+  const id2 = s.ok(['inspect', '-f', '{{.Id}}', 'compat-bad']).trim();
+  fs.writeFileSync(path.join(s.root, 'containers', id2, 'container.json'), 'not json');
+  s.ok(['create', '--replace', '--name', 'compat-bad', IMG(), 'true']);
+  assert.ok(!fs.existsSync(path.join(s.root, 'containers', id2)));
+  assert.equal(s.ok(['ps', '-a', '--format', '{{.Names}}']).split('\n').filter(Boolean).sort().join(','), 'compat-bad,compat-good');
+});

@@ -388,7 +388,8 @@ export async function createContainer(ctx: Context, o: CreateOptions): Promise<C
   };
   if (o.replace && o.name) {
     const old = lookupName(ctx, o.name);
-    if (old && readContainer(ctx, old)) await removeContainer(ctx, old, { force: true });
+    // (a corrupt container.json still counts: removeContainer -f salvages it)
+    if (old && fs.existsSync(containerFile(ctx, old))) await removeContainer(ctx, old, { force: true });
   }
   await allocateContainer(ctx, rec, (dir) => {
     for (const d of ['upper', 'work', 'merged', 'bundle']) fs.mkdirSync(path.join(dir, d));
@@ -656,7 +657,14 @@ export async function waitContainer(ctx: Context, ref: string): Promise<number> 
 }
 
 export async function removeContainer(ctx: Context, ref: string, opts: { force?: boolean; time?: number } = {}): Promise<ContainerRecord> {
-  const rec = resolveContainer(ctx, ref);
+  let rec: ContainerRecord;
+  try {
+    rec = resolveContainer(ctx, ref);
+  } catch (e) {
+    // a corrupt container.json: -f still removes whatever is left of the container
+    if (opts.force && e instanceof ConmanError && e.code === 'ESTATE') return (await import('./salvage.js')).removeCorrupt(ctx, ref, e);
+    throw e;
+  }
   const cur = current(ctx, rec.id)!;
   if (isRunning(cur)) {
     if (!opts.force)

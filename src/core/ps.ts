@@ -16,7 +16,8 @@ export async function listContainers(ctx: Context): Promise<ContainerRecord[]> {
     let rec: ContainerRecord | undefined;
     try {
       rec = readContainer(ctx, id);
-    } catch {
+    } catch (e) {
+      ctx.warn(`container ${id.slice(0, 12)}: ${(e as Error).message} (conman rm -f ${id.slice(0, 12)} removes it)`);
       continue;
     }
     if (!rec) continue;
