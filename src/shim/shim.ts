@@ -18,6 +18,12 @@ import { createRequire } from 'node:module';
 import { spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { frame, FrameReader, STDIN, STDOUT, STDERR, CONTROL, EXIT } from './frames.js';
+import { native } from '../core/native.js';
+
+/** `... run --pid-file P -b B ID` → `... run -d --pid-file P -b B ID` */
+function detachedArgs(args: string[]): void {
+  args.splice(args.indexOf('run') + 1, 0, '-d');
+}
 
 export interface ShimConfig {
   id: string;
@@ -269,21 +275,82 @@ function start(c: ShimConfig): void {
       }
     };
   } else {
-    const child = spawn(c.runtime, args, { stdio: [c.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], cwd: c.bundle });
+    // `runc run -d`: runc creates and starts the container and exits; the container's stdio are pipes this shim
+    // owns (no copy through a resident runc), and as PR_SET_CHILD_SUBREAPER the shim inherits the container's
+    // init when runc exits, reaps it and gets its exit status (128+N for a signal, as runc reported it).
+    const n = native(c.installDir);
+    n.setSubreaper();
+    const [outR, outW] = n.pipe();
+    const [errR, errW] = n.pipe();
+    const [inR, inW] = c.stdin ? n.pipe() : [-1, -1];
+    detachedArgs(args);
+    const child = spawn(c.runtime, args, { stdio: [c.stdin ? inR : 'ignore', outW, errW], cwd: c.bundle });
+    for (const fd of [outW, errW, inR]) if (fd >= 0) fs.closeSync(fd);
+    const out = new net.Socket({ fd: outR, readable: true, writable: false });
+    const err = new net.Socket({ fd: errR, readable: true, writable: false });
+    let open = 2;
+    let exitStatus: number | undefined;
+    const done = () => {
+      if (exitStatus !== undefined && open === 0) onExit(exitStatus, null);
+    };
+    for (const [sock, stream] of [[out, STDOUT], [err, STDERR]] as const) {
+      sock.on('data', (d: Buffer) => output(stream, d));
+      sock.on('error', () => {});
+      sock.on('close', () => {
+        open--;
+        done();
+      });
+      pausables.push(sock);
+    }
+    if (inW >= 0) {
+      const sink = new net.Socket({ fd: inW, readable: false, writable: true });
+      sink.on('error', () => {});
+      stdinSink = sink;
+      writeStdin = (b) => sink.write(b);
+      // a pipe has no shutdown(2): EOF is closing it once the data before it is written
+      endStdin = () => sink.write(Buffer.alloc(0), () => sink.destroy());
+    }
+    let runcExited = false;
+    const reap = () => {
+      if (!runcExited || exitStatus !== undefined) return;
+      for (;;) {
+        let r: { pid: number; code: number; signal: number } | null;
+        try {
+          r = n.waitpid(-1, true); // also reaps orphans of the container's setup that ended up here
+        } catch {
+          r = null; // ECHILD
+        }
+        if (!r) break;
+        if (r.pid === containerPid) {
+          exitStatus = r.signal ? 128 + r.signal : r.code;
+          // the pipes close when the container's last process is gone; don't wait forever for a stray holder
+          setTimeout(() => {
+            out.destroy();
+            err.destroy();
+          }, 2000).unref();
+          done();
+          break;
+        }
+      }
+    };
+    process.on('SIGCHLD', reap);
+    setInterval(reap, 1000); // a missed SIGCHLD costs at most a second
     child.on('error', (e) => {
       runcStderr += `cannot run ${c.runtime}: ${e.message}`;
       onExit(127, null);
     });
-    child.stdout!.on('data', (d: Buffer) => output(STDOUT, d));
-    child.stderr!.on('data', (d: Buffer) => output(STDERR, d));
-    pausables.push(child.stdout!, child.stderr!);
-    if (c.stdin && child.stdin) {
-      stdinSink = child.stdin;
-      stdinSink.on('error', () => {});
-      writeStdin = (b) => stdinSink!.write(b);
-      endStdin = () => stdinSink!.end();
-    }
-    child.on('close', (code, signal) => onExit(code, signal));
+    child.on('exit', (code, signal) => {
+      runcExited = true;
+      const pid = code === 0 ? readPid() : 0;
+      if (!pid) {
+        out.destroy();
+        err.destroy();
+        onExit(code ?? 128 + (signal ? (os_signals[signal] ?? 0) : 0), null);
+        return;
+      }
+      markStarted(pid);
+      reap();
+    });
   }
   const check = () => {
     if (started) return;
@@ -322,10 +389,7 @@ function start(c: ShimConfig): void {
   }
   // a foreground run waits for the cleanup: load its code while runc works (costs ~2.5 MB USS, so detached
   // containers, which mostly run long, load it only when they exit)
-  if (c.foreground) setImmediate(() => {
-    cleanupModules = Promise.all([import('../core/context.js'), import('../core/cleanup.js')]);
-    cleanupModules.catch(() => {});
-  });
+  if (c.foreground) setImmediate(() => loadCleanup().catch(() => {}));
   void exited.then(async (code) => {
     clearInterval(poll);
     if (oomTimer) clearInterval(oomTimer);
@@ -361,6 +425,16 @@ async function finish(code: number): Promise<void> {
   }
   const exit = { exitCode: code, finishedAt: new Date().toISOString(), ...(oomKilled ? { oomKilled: true } : {}) };
   let error: string | undefined;
+  if (!c.tty) {
+    // `runc run -d` leaves runc's state and cgroups behind: drop them while the container still counts as
+    // running (no exit.json yet), so that a `start` cannot race with this
+    try {
+      const [{ makeContext }, { dropRuncState }] = await loadCleanup();
+      dropRuncState(makeContext({ root: c.root, runroot: c.runroot, runtime: c.runtime }, c.installDir, {}), c.id);
+    } catch {
+      /* the next start or rm drops it */
+    }
+  }
   try {
     writeAtomic(c.exitPath, JSON.stringify(exit) + '\n');
   } catch (e) {
@@ -372,8 +446,7 @@ async function finish(code: number): Promise<void> {
   // nobody else would unmount or --rm-remove the container until the next rm
   for (let attempt = 1; attempt <= 4; attempt++) {
     try {
-      const [{ makeContext }, { cleanupContainer }] = await (cleanupModules ??
-        Promise.all([import('../core/context.js'), import('../core/cleanup.js')]));
+      const [{ makeContext }, { cleanupContainer }] = await loadCleanup();
       const ctx = makeContext({ root: c.root, runroot: c.runroot, runtime: c.runtime }, c.installDir, {});
       await cleanupContainer(ctx, c.id, { exit });
       error = undefined;
@@ -391,6 +464,11 @@ async function finish(code: number): Promise<void> {
   broadcast(frame(EXIT, JSON.stringify({ exitCode: code, error })));
   if (!c.foreground) sendCtl(frame(EXIT, JSON.stringify({ exitCode: code, error })));
   await endAll();
+}
+
+function loadCleanup(): NonNullable<typeof cleanupModules> {
+  cleanupModules ??= Promise.all([import('../core/context.js'), import('../core/cleanup.js')]);
+  return cleanupModules;
 }
 
 async function endAll(): Promise<void> {
