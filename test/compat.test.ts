@@ -65,3 +65,17 @@ test('a corrupt container.json: ps warns and lists the rest, rm -f and --replace
   assert.ok(!fs.existsSync(path.join(s.root, 'containers', id2)));
   assert.equal(s.ok(['ps', '-a', '--format', '{{.Names}}']).split('\n').filter(Boolean).sort().join(','), 'compat-bad,compat-good');
 });
+
+test('the store records its schema version and refuses a store from a newer conman', async () => {
+  const fs = await import('node:fs');
+  const path = await import('node:path');
+  const s = cstore('compat-schema');
+  const rec = JSON.parse(fs.readFileSync(path.join(s.root, 'store.json'), 'utf8'));
+  assert.equal(rec.schema, 1);
+  fs.writeFileSync(path.join(s.root, 'store.json'), '{"schema": 99}');
+  const r = s.run(['create', IMG(), 'true']);
+  assert.equal(r.code, 125);
+  assert.match(r.stderr, /has schema 99; this conman reads schema 1/);
+  assert.deepEqual(s.containerDirs(), []);
+  fs.writeFileSync(path.join(s.root, 'store.json'), JSON.stringify(rec));
+});

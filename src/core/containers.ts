@@ -4,6 +4,7 @@
  * `<root>/containers/names/<name>` symlinks pointing at the id, created and removed under the global
  * containers lock, so two `create --name x` can never both win.
  */
+import { ensureStore } from '../storage/store.js';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -186,6 +187,7 @@ export async function allocateContainer(
   fill: (dir: string) => void,
 ): Promise<void> {
   const base = containersDir(ctx);
+  ensureStore(ctx);
   fs.mkdirSync(namesDir(ctx), { recursive: true });
   const tmp = path.join(base, `.tmp-${rec.id}`);
   const link = path.join(namesDir(ctx), rec.name);

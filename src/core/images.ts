@@ -3,6 +3,7 @@
  * Public API for the containers area: findImage, imageConfig, layerDiffDirs, pullImage.
  * All writes of images.json happen under images.lock; layer dirs appear only complete (temp + rename).
  */
+import { ensureStore } from '../storage/store.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Context } from './context.js';
@@ -90,6 +91,7 @@ export function writeImages(ctx: Context, images: ImageRecord[]): void {
 
 /** Read-modify-write of images.json under images.lock. */
 export async function updateImages<T>(ctx: Context, fn: (images: ImageRecord[]) => T | Promise<T>): Promise<T> {
+  ensureStore(ctx);
   fs.mkdirSync(imagesDir(ctx), { recursive: true });
   return withLock(imagesLock(ctx), async () => {
     const images = readImages(ctx);
