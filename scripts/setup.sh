@@ -13,6 +13,7 @@ need iptables iptables
 need catatonit catatonit
 need htpasswd apache2-utils
 need ip iproute2
+need openssl openssl
 [ -x /usr/lib/cni/bridge ] || pkgs+=(containernetworking-plugins)
 [ -x /bin/busybox ] && /bin/busybox --list | grep -qx sh || pkgs+=(busybox-static)
 if [ ${#pkgs[@]} -gt 0 ]; then
