@@ -6,7 +6,7 @@
  *   llistxattr(path) -> string[]                     lgetxattr(path, name) -> Buffer|null
  *   setSubreaper()                                   waitpid(pid, nohang) -> {pid, status, exited, code, signal}|null
  *   netnsCreate(path): a new network namespace with lo up, bind-mounted on the existing file `path`
- *   pipe() -> [readFd, writeFd]: an OS pipe, both ends O_CLOEXEC (spawn's dup2 onto 0/1/2 clears it in the child)
+ *   pipe(size?) -> [readFd, writeFd]: an OS pipe (F_SETPIPE_SZ size, best effort), both ends O_CLOEXEC (spawn's dup2 onto 0/1/2 clears it in the child)
  */
 #define _GNU_SOURCE
 #include <node_api.h>
@@ -255,8 +255,16 @@ static napi_value js_netns_create(napi_env env, napi_callback_info info) {
 
 /* pipe(): Node makes socketpairs for child stdio, but a container's stdout must be a pipe (as with podman) */
 static napi_value js_pipe(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) return throw_errno(env, errno, "pipe2", NULL);
+  /* pipe(size): a bigger buffer, best effort (refused above /proc/sys/fs/pipe-max-size or the user's quota) */
+  if (argc > 0) {
+    int64_t size = get_int(env, argv[0]);
+    if (size > 0) (void)fcntl(fds[1], F_SETPIPE_SZ, (int)size);
+  }
   napi_value arr, v;
   napi_create_array_with_length(env, 2, &arr);
   napi_create_int32(env, fds[0], &v); napi_set_element(env, arr, 0, v);

@@ -425,7 +425,14 @@ function mountRootfs(ctx: Context, rec: ContainerRecord): string {
   if (lower.length === 0) throw new ConmanError('ESTATE', `container ${rec.id.slice(0, 12)} has no image layers recorded`);
   for (const l of lower)
     if (!fs.existsSync(l)) throw new ConmanError('ESTATE', `image layer ${l} of container ${rec.name} is missing`);
-  const data = `lowerdir=${lower.join(':')},upperdir=${path.join(dir, 'upper')},workdir=${path.join(dir, 'work')}`;
+  let data = `lowerdir=${lower.join(':')},upperdir=${path.join(dir, 'upper')},workdir=${path.join(dir, 'work')}`;
+  if (rec.config.autoRemove) {
+    // like podman, a --rm container's overlay is `volatile`: its unmount does not sync the whole upper
+    // filesystem (with other programs' dirty data that took 10-250 ms here). A leftover marker of a crashed
+    // volatile mount would make the kernel refuse the mount: it is only ours, drop it.
+    data += ',volatile';
+    fs.rmSync(path.join(dir, 'work', 'work', 'incompat'), { recursive: true, force: true });
+  }
   try {
     native(ctx.installDir).mount('overlay', merged, 'overlay', 0, data);
   } catch (e) {

@@ -17,8 +17,8 @@ export interface Native {
   waitpid(pid: number, nohang?: boolean): { pid: number; code: number; signal: number } | null;
   /** A new network namespace with lo up, bind-mounted on the existing file `path` (src/core/network/netns.ts). */
   netnsCreate(path: string): void;
-  /** pipe2(O_CLOEXEC): [readFd, writeFd] (the shim's container stdio: real pipes, not Node's socketpairs) */
-  pipe(): [number, number];
+  /** pipe2(O_CLOEXEC), optionally F_SETPIPE_SZ (best effort): [readFd, writeFd] (the shim's container stdio: real pipes, not Node's socketpairs) */
+  pipe(size?: number): [number, number];
 }
 
 export const MS_RDONLY = 1;
