@@ -79,3 +79,14 @@ test('the store records its schema version and refuses a store from a newer conm
   assert.deepEqual(s.containerDirs(), []);
   fs.writeFileSync(path.join(s.root, 'store.json'), JSON.stringify(rec));
 });
+
+test('container exists and image exists answer with exit 0 or 1', () => {
+  const s = cstore('compat-exists');
+  assert.equal(s.run(['image', 'exists', IMG()]).code, 0);
+  assert.equal(s.run(['image', 'exists', `${IMG()}-nosuch`]).code, 1);
+  s.ok(['create', '--name', 'compat-ex', IMG(), 'true']);
+  assert.equal(s.run(['container', 'exists', 'compat-ex']).code, 0);
+  assert.equal(s.run(['container', 'exists', 'compat-nosuch']).code, 1);
+  s.ok(['rm', 'compat-ex']);
+  assert.equal(s.run(['container', 'exists', 'compat-ex']).code, 1);
+});

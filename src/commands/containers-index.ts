@@ -13,6 +13,7 @@ import { logsCommand } from './logs.js';
 import { containerPruneCommand } from './container-prune.js';
 import { execCommand } from './exec.js';
 import { attachCommand } from './attach.js';
+import { containerExistsCommand } from './exists.js';
 
 const common = [runCommand, createCommand, startCommand, stopCommand, killCommand, rmCommand, restartCommand, waitCommand, inspectCommand, logsCommand, execCommand, attachCommand];
 
@@ -23,4 +24,5 @@ export const containerGroup: Command = group('container', 'Manage containers', [
   ...common,
   psCommandNamed('ls', ['list', 'ps']),
   containerPruneCommand,
+  containerExistsCommand,
 ]);

@@ -7,6 +7,7 @@ import { imageInspectCommand } from './image-inspect.js';
 import { imagePruneCommand } from './image-prune.js';
 import { loginCommand, logoutCommand } from './login.js';
 import { loadCommand, saveCommand } from './load-save.js';
+import { imageExistsCommand } from './exists.js';
 
 /** Top-level image commands (pull, images, rmi, tag, login, logout, load, save). */
 export const imageCommands: Command[] = [pullCommand, imagesCommand, rmiCommand, tagCommand, loginCommand, logoutCommand, loadCommand, saveCommand];
@@ -20,4 +21,5 @@ export const imageGroup: Command = group('image', 'Manage images', [
   tagCommand,
   loadCommand,
   saveCommand,
+  imageExistsCommand,
 ]);
