@@ -90,3 +90,20 @@ test('container exists and image exists answer with exit 0 or 1', () => {
   s.ok(['rm', 'compat-ex']);
   assert.equal(s.run(['container', 'exists', 'compat-ex']).code, 1);
 });
+
+test('ps --filter: one key ORs its values, keys AND; before/since; an unknown state is an error', () => {
+  const s = cstore('compat-filter');
+  s.ok(['create', '--name', 'compat-f0', IMG(), 'true']);
+  assert.equal(s.run(['run', '--name', 'compat-f1', IMG(), 'sh', '-c', 'exit 1']).code, 1);
+  s.ok(['create', '--name', 'compat-f2', '--label', 'k=v', IMG(), 'true']);
+  const names = (args: string[]) => s.ok(['ps', '-a', '--format', '{{.Names}}', ...args]).split('\n').filter(Boolean).sort().join(',');
+  assert.equal(names(['--filter', 'name=compat-f0', '--filter', 'name=compat-f1']), 'compat-f0,compat-f1');
+  assert.equal(names(['--filter', 'status=created', '--filter', 'status=exited']), 'compat-f0,compat-f1,compat-f2');
+  assert.equal(names(['--filter', 'status=created', '--filter', 'label=k=v']), 'compat-f2');
+  assert.equal(names(['--filter', 'exited=1']), 'compat-f1');
+  assert.equal(names(['--filter', 'before=compat-f1']), 'compat-f0');
+  assert.equal(names(['--filter', 'since=compat-f1']), 'compat-f2');
+  const bad = s.run(['ps', '-a', '--filter', 'status=bogus']);
+  assert.equal(bad.code, 125);
+  assert.match(bad.stderr, /unknown container state: bogus/);
+});

@@ -24,7 +24,7 @@ export function psCommandNamed(command: string, aliases: string[] = []): Command
         .option('quiet', { alias: 'q', type: 'boolean', describe: 'Print only container ids' })
         .option('trunc', { type: 'boolean', default: true, describe: 'Truncate ids and commands (--no-trunc: show them whole)' })
         .option('format', { type: 'string', describe: 'json, or a Go template such as {{.Names}}' })
-        .option('filter', { alias: 'f', type: 'string', describe: 'Filter: name=, id=, status=, label=, ancestor=' })
+        .option('filter', { alias: 'f', type: 'string', describe: 'Filter: name=, id=, status=, label=, ancestor=, exited=, before=, since= (repeat a key to OR its values)' })
         .option('latest', { alias: 'l', type: 'boolean', describe: 'Show only the latest created container' })
         .option('last', { alias: 'n', type: 'number', describe: 'Show the n last created containers' }),
     handler: async (argv) => {
@@ -33,23 +33,43 @@ export function psCommandNamed(command: string, aliases: string[] = []): Command
       const { portsText } = await import('../core/network/report.js');
       const noTrunc = a.trunc === false;
       let list = await listContainers(a.ctx);
+      const everything = list;
       const filters = a.filter === undefined ? [] : ([] as string[]).concat(a.filter);
       if (!a.all && !filters.some((f) => f.startsWith('status='))) list = list.filter((r) => r.state.status === 'running' || r.state.status === 'stopping');
+      // like podman: values of one key are ORed, different keys ANDed
+      const byKey = new Map<string, string[]>();
       for (const f of filters) {
         const i = f.indexOf('=');
         if (i < 0) throw new ConmanError('EINVAL', `invalid filter "${f}": expected KEY=VALUE`);
         const k = f.slice(0, i);
-        const v = f.slice(i + 1);
-        if (k === 'name') list = list.filter((r) => new RegExp(v).test(r.name));
-        else if (k === 'id') list = list.filter((r) => r.id.startsWith(v));
-        else if (k === 'status') list = list.filter((r) => r.state.status === v || (v === 'running' && r.state.status === 'stopping'));
-        else if (k === 'label') {
-          const j = v.indexOf('=');
-          list = list.filter((r) => (j < 0 ? v in r.config.labels : r.config.labels[v.slice(0, j)] === v.slice(j + 1)));
-        } else if (k === 'ancestor') list = list.filter((r) => r.image.name.includes(v) || r.image.id.startsWith(v));
-        else if (k === 'exited') list = list.filter((r) => r.state.status === 'exited' && String(r.state.exitCode) === v);
-        else throw new ConmanError('EINVAL', `invalid filter "${k}"`);
+        if (!['name', 'id', 'status', 'label', 'ancestor', 'exited', 'before', 'since'].includes(k))
+          throw new ConmanError('EINVAL', `invalid filter "${k}": supported are name, id, status, label, ancestor, exited, before, since`);
+        byKey.set(k, [...(byKey.get(k) ?? []), f.slice(i + 1)]);
       }
+      const STATES = ['created', 'running', 'paused', 'stopped', 'exited', 'unknown', 'stopping', 'removing'];
+      const createdOf = (ref: string) => {
+        const r = everything.find((c) => c.name === ref || c.id.startsWith(ref));
+        if (!r) throw new ConmanError('ENOSUCHCTR', `no container with name or ID "${ref}" found: no such container`);
+        return r.created;
+      };
+      const match = (k: string, v: string, r: (typeof list)[number]): boolean => {
+        switch (k) {
+          case 'name': return new RegExp(v).test(r.name);
+          case 'id': return r.id.startsWith(v);
+          case 'status': return r.state.status === v || (v === 'running' && r.state.status === 'stopping') || (v === 'stopped' && r.state.status === 'exited');
+          case 'label': {
+            const j = v.indexOf('=');
+            return j < 0 ? v in r.config.labels : r.config.labels[v.slice(0, j)] === v.slice(j + 1);
+          }
+          case 'ancestor': return r.image.name.includes(v) || r.image.id.startsWith(v);
+          case 'exited': return r.state.status === 'exited' && String(r.state.exitCode) === v;
+          case 'before': return r.created < createdOf(v);
+          default: return r.created > createdOf(v); // since
+        }
+      };
+      for (const v of byKey.get('status') ?? [])
+        if (!STATES.includes(v)) throw new ConmanError('EINVAL', `invalid filter: unknown container state: ${v}`);
+      list = list.filter((r) => [...byKey].every(([k, vs]) => vs.some((v) => match(k, v, r))));
       if (a.latest) list = list.slice(0, 1);
       if (a.last !== undefined && a.last >= 0) list = list.slice(0, a.last);
       let out = '';
