@@ -107,3 +107,16 @@ test('ps --filter: one key ORs its values, keys AND; before/since; an unknown st
   assert.equal(bad.code, 125);
   assert.match(bad.stderr, /unknown container state: bogus/);
 });
+
+test('ps templates print what podman prints: maps, "ago", Go times, aligned tables', () => {
+  const s = cstore('compat-pstpl');
+  s.ok(['run', '-d', '--name', 'compat-tpl', '--label', 'a=b', IMG(), 'sleep', '100']);
+  const line = s.ok(['ps', '--format', '{{.Labels}}|{{.RunningFor}}|{{.CreatedAt}}|{{.Status}}']).trim();
+  assert.match(line, /^map\[a:b\]\|.+ ago\|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)? \+0000 UTC\|Up .+ ago$/);
+  const table = s.ok(['ps', '--format', 'table {{.ID}}\\t{{.Names}}\\t{{.Image}}']).split('\n');
+  assert.equal(table[0], 'CONTAINER ID  NAMES       IMAGE');
+  assert.match(table[1]!, /^[0-9a-f]{12}  compat-tpl  \S+$/);
+  assert.equal(s.ok(['restart', '-t', '0', 'compat-tpl']), 'compat-tpl\n');
+  assert.match(s.ok(['exec', 'compat-tpl', 'sh', '-c', 'echo $TERM']), /^xterm$/m);
+  s.ok(['rm', '-f', '-t', '0', 'compat-tpl']);
+});

@@ -37,11 +37,8 @@ export function humanAgo(iso: string, now = Date.now()): string {
  * one line per row; a `table` prefix adds a header built from the field names.
  */
 export async function renderTemplate(tmpl: string, rows: Array<Record<string, unknown>>): Promise<string> {
-  const { render, splitTable } = await import('../core/format.js');
-  const { header, body } = splitTable(tmpl);
-  const out = rows.map((r) => render(body, r));
-  if (header !== undefined) out.unshift(header);
-  return out.map((l) => (l.endsWith('\n') ? l : `${l}\n`)).join('');
+  const { renderRows } = await import('../core/format.js');
+  return renderRows(tmpl, rows, { ID: 'IMAGE ID' });
 }
 
 /** Left-aligned columns separated by 2+ spaces, like podman's tabwriter output. */

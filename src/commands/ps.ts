@@ -11,6 +11,9 @@ interface PsArgs {
   last?: number;
 }
 
+/** podman's column titles for ps --format 'table ...' */
+const PS_HEADERS: Record<string, string> = { ID: 'CONTAINER ID', RunningFor: 'CREATED', CreatedAt: 'CREATED AT', ImageID: 'IMAGE ID', CreatedHuman: 'CREATED' };
+
 const trunc = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 3)}...` : s);
 
 export function psCommandNamed(command: string, aliases: string[] = []): Command {
@@ -78,10 +81,8 @@ export function psCommandNamed(command: string, aliases: string[] = []): Command
       } else if (a.format === 'json') {
         out = JSON.stringify(list.map(psJson), null, 4) + '\n';
       } else if (a.format) {
-        const { render, splitTable } = await import('../core/format.js');
-        const t = splitTable(a.format);
-        if (t.header) out += t.header + '\n';
-        for (const r of list) out += render(t.body, psTemplateFields(r, noTrunc)) + '\n';
+        const { renderRows } = await import('../core/format.js');
+        out = renderRows(a.format, list.map((r) => psTemplateFields(r, noTrunc)), PS_HEADERS);
       } else {
         const rows = [['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES']];
         for (const r of list) {

@@ -17,7 +17,7 @@ export const restartCommand: Command = {
       const rec = await lc.stopContainer(ctx, ref, a.time);
       const r = await lc.startContainer(ctx, rec.id);
       r?.shim.detach();
-      process.stdout.write(`${rec.id}\n`);
+      process.stdout.write(`${ref}\n`);
     });
   },
 };

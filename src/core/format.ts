@@ -10,14 +10,34 @@ export function render(tmpl: string, obj: unknown): string {
   return renderGo(unescape(tmpl), obj);
 }
 
-/** `table {{.A}}\t{{.B}}` → [header, body template] (header from the field names, upper-cased). */
-export function splitTable(tmpl: string): { header?: string; body: string } {
+/**
+ * `table {{.A}}\t{{.B}}` → [header, body template]: the header names each field as podman does (`headers`
+ * maps a field to its column title, e.g. ID → CONTAINER ID), else from the field name, upper-cased.
+ */
+export function splitTable(tmpl: string, headers: Record<string, string> = {}): { header?: string; body: string } {
   if (!tmpl.startsWith('table')) return { body: tmpl };
   const body = tmpl.replace(/^table\s*/, '');
   const header = unescape(body)
-    .replace(/\{\{-?\s*(?:json\s+)?\.([\w.]+)\s*-?\}\}/g, (_m, f: string) =>
-      f.split('.').pop()!.replace(/([a-z])([A-Z])/g, '$1 $2').toUpperCase(),
-    )
+    .replace(/\{\{-?\s*(?:json\s+)?\.([\w.]+)\s*-?\}\}/g, (_m, f: string) => {
+      const last = f.split('.').pop()!;
+      return headers[last] ?? last.replace(/([a-z])([A-Z])/g, '$1 $2').toUpperCase();
+    })
     .replace(/\{\{[^}]*\}\}/g, '');
   return { header, body };
+}
+
+/**
+ * Renders rows with a `--format` template; a `table` template gets its header and its tab-separated
+ * columns aligned the way podman's tabwriter does (each column at least 12 wide, 2 spaces of padding).
+ */
+export function renderRows(tmpl: string, rows: unknown[], headers: Record<string, string> = {}): string {
+  const { header, body } = splitTable(tmpl, headers);
+  const lines = rows.map((r) => render(body, r));
+  if (header === undefined) return lines.map((l) => `${l}\n`).join('');
+  const cells = [header, ...lines].map((l) => l.split('\t'));
+  const widths: number[] = [];
+  for (const row of cells) row.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
+  return cells
+    .map((row) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(Math.max(12, widths[i]! + 2)))).join('').trimEnd() + '\n')
+    .join('');
 }

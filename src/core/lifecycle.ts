@@ -339,7 +339,7 @@ export async function createContainer(ctx: Context, o: CreateOptions): Promise<C
   const env = new Map<string, string>();
   parseEnvList(ic.Env ?? [], env, ' in the image');
   if (!env.has('PATH')) env.set('PATH', '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin');
-  if (o.tty && !env.has('TERM')) env.set('TERM', 'xterm');
+  if (!env.has('TERM')) env.set('TERM', 'xterm'); // podman sets it for every container
   env.set('container', 'conman');
   for (const [k, val] of v.env) env.set(k, val);
   const hostname = o.hostname ?? (netv.network === 'host' ? os.hostname() : id.slice(0, 12));

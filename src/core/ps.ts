@@ -41,7 +41,7 @@ export function ago(iso: string | undefined, now = Date.now()): string {
 
 export function statusText(rec: ContainerRecord): string {
   const st = rec.state;
-  if (st.status === 'running' || st.status === 'stopping') return `Up ${ago(st.startedAt)}`;
+  if (st.status === 'running' || st.status === 'stopping') return `Up ${ago(st.startedAt)} ago`;
   if (st.status === 'exited') return `Exited (${st.exitCode}) ${ago(st.finishedAt)} ago`;
   if (st.status === 'created') return 'Created';
   return st.status[0]!.toUpperCase() + st.status.slice(1);
@@ -49,6 +49,15 @@ export function statusText(rec: ContainerRecord): string {
 
 const unix = (iso?: string) => (iso ? Math.floor(Date.parse(iso) / 1000) : 0);
 const ZERO = '0001-01-01T00:00:00Z';
+
+/** A time as Go prints a time.Time (what podman's templates show): 2026-11-23 23:41:30.010635116 +0000 UTC. */
+export function goTime(iso: string | undefined): string {
+  if (!iso) return '';
+  const m = /^(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)(?:\.(\d+))?Z$/.exec(new Date(iso).toISOString());
+  if (!m) return iso;
+  const frac = (iso.match(/\.(\d+)Z$/)?.[1] ?? m[3] ?? '').replace(/0+$/, '');
+  return `${m[1]} ${m[2]}${frac ? `.${frac}` : ''} +0000 UTC`;
+}
 
 /** podman ps --format json entry. */
 export function psJson(rec: ContainerRecord): Record<string, unknown> {
@@ -85,17 +94,19 @@ export function psJson(rec: ContainerRecord): Record<string, unknown> {
 /** Fields for `ps --format '{{.X}}'` templates (podman's names). */
 export function psTemplateFields(rec: ContainerRecord, noTrunc: boolean): Record<string, unknown> {
   const j = psJson(rec);
+  const command = [...rec.config.entrypoint, ...rec.config.cmd].join(' ');
   return {
     ...j,
     ID: noTrunc ? rec.id : rec.id.slice(0, 12),
     Names: rec.name,
-    Command: [...rec.config.entrypoint, ...rec.config.cmd].join(' '),
-    Created: `${ago(rec.created)} ago`,
-    CreatedAt: rec.created,
-    RunningFor: ago(rec.created),
+    Command: noTrunc ? command : command.length > 20 ? `${command.slice(0, 17)}...` : command,
+    Created: goTime(rec.created),
+    CreatedAt: goTime(rec.created),
+    CreatedHuman: `${ago(rec.created)} ago`,
+    RunningFor: `${ago(rec.created)} ago`,
     Ports: portsText(rec),
     Networks: (j.Networks as string[]).join(','),
-    Labels: Object.entries(rec.config.labels).map(([k, v]) => `${k}=${v}`).join(','),
+    Labels: rec.config.labels,
     Size: '',
   };
 }
