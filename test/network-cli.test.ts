@@ -292,8 +292,9 @@ test('bad input: bad -p, unknown network, port in use, overlapping subnet, netwo
 
   const id = ok(s, ['run', '-d', '--network', netName, IMG, 'sleep', '30']);
   r = s.run(['network', 'rm', netName]);
-  assert.equal(r.code, 125, show(r));
+  assert.equal(r.code, 2, `in use: exit 2, as podman: ${show(r)}`);
   assert.match(r.stderr, /is in use by container/);
+  assert.equal(s.run(['network', 'rm', `${netName}-nosuch`]).code, 1, 'no such network: exit 1, as podman');
   assert.match(ok(s, ['network', 'ls', '--format', '{{.Name}}']), new RegExp(netName));
   ok(s, ['network', 'rm', '-f', netName]);
   assert.equal(s.run(['inspect', id]).code, 125, 'network rm -f removed its container');

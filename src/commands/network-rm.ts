@@ -16,7 +16,9 @@ export const networkRmCommand: Command = {
     const { cleanupStaleNetworks } = await import('../core/network/index.js');
     const { ConmanError, ExitCodeError, describeError } = await import('../core/errors.js');
     await cleanupStaleNetworks(a.ctx);
+    // podman's codes: 1 no such network, 2 in use; the last failure's code wins
     let failed = 0;
+    const codeOf = (e: unknown) => (e instanceof ConmanError ? (e.code === 'ENOSUCHNET' ? 1 : e.exitCode) : 125);
     for (const name of a.network) {
       try {
         const { info } = await cfg.getNetwork(a.ctx, name);
@@ -27,6 +29,7 @@ export const networkRmCommand: Command = {
           const names = users.map((id) => readContainer(a.ctx, id)?.name ?? id.slice(0, 12));
           throw new ConmanError('EINVAL', `network ${info.name} is in use by container(s) ${names.join(', ')}`, {
             hint: `remove them first, or use conman network rm -f ${info.name}`,
+            exitCode: 2,
           });
         }
         if (users.length) {
@@ -36,11 +39,11 @@ export const networkRmCommand: Command = {
         await cfg.removeNetworkConfig(a.ctx, info.name);
         process.stdout.write(`${info.name}\n`);
       } catch (e) {
-        failed++;
-        if (a.network.length === 1) throw e;
+        failed = codeOf(e);
         process.stderr.write(`conman: ${describeError(e)}\n`);
+        if (e instanceof ConmanError && e.hint && a.network.length === 1) process.stderr.write(`  hint: ${e.hint}\n`);
       }
     }
-    if (failed) throw new ExitCodeError(125);
+    if (failed) throw new ExitCodeError(failed);
   },
 };
