@@ -120,3 +120,13 @@ test('ps templates print what podman prints: maps, "ago", Go times, aligned tabl
   assert.match(s.ok(['exec', 'compat-tpl', 'sh', '-c', 'echo $TERM']), /^xterm$/m);
   s.ok(['rm', '-f', '-t', '0', 'compat-tpl']);
 });
+
+test("-e 'NAME*' copies the matching host variables, -e NAME one of them", () => {
+  const s = cstore('compat-envglob');
+  const out = s.run(['run', '--rm', '-e', 'COMPAT_G*', '-e', 'COMPAT_ONE', IMG(), 'env'], {
+    env: { COMPAT_G1: 'a', COMPAT_G2: 'b', COMPAT_ONE: 'c', COMPAT_OTHER: 'd' },
+  });
+  assert.equal(out.code, 0, show(out));
+  const got = out.stdout.split('\n').filter((l) => l.startsWith('COMPAT_')).sort();
+  assert.deepEqual(got, ['COMPAT_G1=a', 'COMPAT_G2=b', 'COMPAT_ONE=c']);
+});

@@ -131,13 +131,28 @@ function parseInteger(v: string | number, what: string): number {
   return Number(s);
 }
 
+/** The caller's environment as the user had it (bin/conman renamed NODE_EXTRA_CA_CERTS on the way in). */
+function hostEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  if (env.CONMAN_EXTRA_CA_CERTS !== undefined) {
+    env.NODE_EXTRA_CA_CERTS = env.CONMAN_EXTRA_CA_CERTS;
+    delete env.CONMAN_EXTRA_CA_CERTS;
+  }
+  return env;
+}
+
 function parseEnvList(list: string[], into: Map<string, string>, where: string): void {
   for (const e of list) {
     if (!e) continue;
     const i = e.indexOf('=');
     if (i === 0) throw new ConmanError('EINVAL', `invalid environment variable "${e}"${where}: empty name`);
     if (i < 0) {
-      const hv = process.env[e];
+      // NAME takes the host's value; NAME* every host variable starting with NAME (podman's -e 'GLOB*')
+      if (e.endsWith('*') && where !== ' in the image') {
+        for (const [k, hv] of Object.entries(hostEnv())) if (k.startsWith(e.slice(0, -1)) && hv !== undefined) into.set(k, hv);
+        continue;
+      }
+      const hv = hostEnv()[e];
       if (hv !== undefined) into.set(e, hv);
       continue;
     }
