@@ -41,6 +41,9 @@ fs.mkdirSync(out);
 fs.writeFileSync(`${out}/package.json`, '{"type":"commonjs"}\n');
 await build({ ...common, entryPoints: ['src/entry.ts'], outfile: `${out}/cli.cjs` });
 fs.copyFileSync('scripts/loader.cjs', `${out}/conman.js`);
+if (fs.existsSync('src/prespawn-entry.ts')) {
+  await build({ ...common, entryPoints: ['src/prespawn-entry.ts'], outfile: `${out}/prespawn.cjs` });
+}
 if (fs.existsSync('src/shim/shim.ts')) {
   await build({ ...common, entryPoints: ['src/shim/shim.ts'], outfile: `${out}/shim.js` });
 }

@@ -6,6 +6,12 @@ const path = require('path');
 const vm = require('vm');
 const Module = require('module');
 
+// `run`: spawn the shim before the big bundle loads (dist/prespawn.cjs, src/prespawn-entry.ts)
+if (process.argv.includes('run')) {
+  try {
+    require('./prespawn.cjs');
+  } catch {}
+}
 const file = path.join(__dirname, 'cli.cjs');
 const cacheFile = path.join(__dirname, 'cli.cache');
 const src = fs.readFileSync(file, 'utf8');
