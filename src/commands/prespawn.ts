@@ -6,7 +6,9 @@
  */
 import type { ShimHandle } from '../core/shim-client.js';
 
-let pre: ShimHandle | undefined;
+// kept on globalThis: the loader's small prespawn bundle (src/prespawn-entry.ts) and the CLI bundle each have
+// their own copy of this module
+const slot = globalThis as { __conmanPrespawned?: ShimHandle | null };
 
 function commandWord(argv: string[]): string[] {
   const words: string[] = [];
@@ -23,23 +25,25 @@ function commandWord(argv: string[]): string[] {
 }
 
 export function prespawnFor(argv: string[], installDir: string): void {
+  if (slot.__conmanPrespawned !== undefined) return; // done (or taken) already
   const w = commandWord(argv);
   const isRun = w[0] === 'run' || (w[0] === 'container' && w[1] === 'run');
   if (!isRun || argv.includes('--help') || argv.includes('-h')) return;
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { spawnShim } = require('../core/shim-client.js') as typeof import('../core/shim-client.js');
-    pre = spawnShim({ installDir } as import('../core/context.js').Context);
+    const pre = spawnShim({ installDir } as import('../core/context.js').Context);
     pre.sock.unref();
     pre.child.unref();
+    slot.__conmanPrespawned = pre;
   } catch {
-    pre = undefined;
+    slot.__conmanPrespawned = undefined;
   }
 }
 
 export function takePrespawned(): ShimHandle | undefined {
-  const p = pre;
-  pre = undefined;
+  const p = slot.__conmanPrespawned ?? undefined;
+  slot.__conmanPrespawned = null;
   if (p) {
     p.sock.ref();
     p.child.ref();
