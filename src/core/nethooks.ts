@@ -11,6 +11,8 @@
  * rec.config.extra.net (NetExtra, src/core/network/options.ts). setupNetwork writes the container dir's
  * hosts, resolv.conf and hostname (in place), which startContainer bind-mounts.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Context } from './context.js';
 import type { ContainerRecord } from './containers.js';
 import type { NetExtra } from './network/options.js';
@@ -46,6 +48,8 @@ export async function setupNetworkHook(ctx: Context, rec: ContainerRecord): Prom
 
 export async function teardownNetworkHook(ctx: Context, rec: ContainerRecord): Promise<void> {
   if (rec.config.network === 'host') return;
+  // nothing set up (--network none, or torn down already): don't load the network code (the shim's exit path)
+  if (!fs.existsSync(path.join(ctx.runroot, 'networks', 'ctr', rec.id)) && !rec.config.extra?.netStatus) return;
   const { teardownNetwork } = await import('./network/index.js');
   await teardownNetwork(ctx, rec.id);
   if (rec.config.extra?.netStatus) delete rec.config.extra.netStatus; // cleanupContainer/rm persist the record

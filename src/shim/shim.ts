@@ -248,7 +248,8 @@ function start(c: ShimConfig): void {
   // and benchmarks can tell which container a shim watches (it rewrites /proc/self/cmdline in place).
   process.title = `conman-shim ${c.id}`;
   fs.mkdirSync(path.dirname(c.attachPath), { recursive: true });
-  listen(c);
+  // after runc is on its way: net.Server#listen loads node's cluster module (~7 ms), not needed to start runc
+  setImmediate(() => listen(c));
   logFd = fs.openSync(c.logPath, 'a');
   const args = ['--root', c.runcRoot, '--log', c.runcLog, '--log-format', 'json', 'run', '--pid-file', c.pidFile, '-b', c.bundle, c.id];
   let onExit: (code: number | null, signal: NodeJS.Signals | null) => void;

@@ -7,12 +7,13 @@ import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { ConmanError } from '../core/errors.js';
 
-export function writeFileAtomicSync(file: string, data: string | Buffer, mode?: number): void {
-  writeFileAtomic.sync(file, data, { fsync: true, mode, chown: undefined });
+export function writeFileAtomicSync(file: string, data: string | Buffer, mode?: number, durable = true): void {
+  writeFileAtomic.sync(file, data, { fsync: durable, mode, chown: undefined });
 }
 
-export function writeJsonAtomic(file: string, value: unknown, mode?: number): void {
-  writeFileAtomicSync(file, JSON.stringify(value, null, 2) + '\n', mode);
+/** durable=false: still atomic for readers (rename), but not fsynced (for state that a crash makes moot anyway). */
+export function writeJsonAtomic(file: string, value: unknown, mode?: number, durable = true): void {
+  writeFileAtomicSync(file, JSON.stringify(value, null, 2) + '\n', mode, durable);
 }
 
 /** Reads a JSON file; a missing file is `undefined`, a corrupt one is a clear ESTATE error naming the file. */
