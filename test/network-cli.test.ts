@@ -134,6 +134,9 @@ test('published ports (TCP and UDP) are reachable from 127.0.0.1; port lists the
   const ports = ok(s, ['port', 'web']).split('\n').sort();
   assert.deepEqual(ports, [`53/udp -> 127.0.0.1:${up}`, `80/tcp -> 127.0.0.1:${tp}`]);
   assert.equal(ok(s, ['port', 'web', '80']), `127.0.0.1:${tp}`);
+  // --all: every line carries the container's short id, as with podman
+  const webId = ok(s, ['inspect', '-f', '{{.Id}}', 'web']).slice(0, 12);
+  assert.deepEqual(ok(s, ['port', '-a']).split('\n').sort(), [`${webId}\t53/udp -> 127.0.0.1:${up}`, `${webId}\t80/tcp -> 127.0.0.1:${tp}`]);
   assert.equal(ok(s, ['ps', '--format', '{{.Ports}}']), `127.0.0.1:${tp}->80/tcp, 127.0.0.1:${up}->53/udp`);
   const ns = JSON.parse(ok(s, ['inspect', '--format', '{{json .NetworkSettings}}', 'web']));
   assert.match(ns.Networks[netName].IPAddress, /^10\./);

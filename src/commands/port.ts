@@ -38,9 +38,9 @@ export const portCommand: Command = {
       }
     } else {
       for (const id of ids) {
-        const ms = portsOf(id);
-        if (a.all && ms.length) out += `${id.slice(0, 12)}\t${readContainer(a.ctx, id)?.name ?? ''}\n`;
-        out += ms.map((m) => `${net.formatMapping(m)}\n`).join('');
+        // with --all, podman prefixes every line with the container's short id (what awk/cut scripts expect)
+        const prefix = a.all ? `${id.slice(0, 12)}\t` : '';
+        out += portsOf(id).map((m) => `${prefix}${net.formatMapping(m)}\n`).join('');
       }
     }
     process.stdout.write(out);
