@@ -41,7 +41,9 @@ export function createNetns(file: string, installDir = ''): void {
 function isMounted(file: string): boolean {
   try {
     const mi = fs.readFileSync('/proc/self/mountinfo', 'utf8');
-    return mi.split('\n').some((l) => l.split(' ')[4] === file);
+    // the kernel writes space, tab, newline and backslash in mount points as octal escapes (\040 ...)
+    const unescape = (p: string) => p.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)));
+    return mi.split('\n').some((l) => unescape(l.split(' ')[4] ?? '') === file);
   } catch {
     return false;
   }
