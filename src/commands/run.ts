@@ -9,7 +9,8 @@ export const runCommand: Command = {
     runFlags(y)
       .option('detach', { alias: 'd', type: 'boolean', describe: 'Run in the background and print the container id' })
       .option('detach-keys', { type: 'string', describe: 'Key sequence to detach (with -it)' })
-      .option('sig-proxy', { type: 'boolean', default: true, describe: 'Forward signals to the container (without -t)' }),
+      .option('sig-proxy', { type: 'boolean', default: true, describe: 'Forward signals to the container (without -t)' })
+      .option('attach', { alias: 'a', type: 'string', describe: 'Attach only these streams: stdin, stdout, stderr (repeatable)' }),
   handler: async (argv) => {
     const a = argv as unknown as WithCtx<Record<string, unknown>>;
     const ctx = a.ctx;
@@ -20,6 +21,13 @@ export const runCommand: Command = {
     const { takePrespawned } = await import('./prespawn.js');
     const shim = takePrespawned() ?? spawnShim(ctx);
     const detach = !!a.detach;
+    let streams: Set<string> | undefined;
+    try {
+      streams = (await import('../core/foreground.js')).parseAttachStreams(a.attach, detach);
+    } catch (e) {
+      shim.abort();
+      throw e;
+    }
     let rec;
     let lc: typeof import('../core/lifecycle.js');
     try {
@@ -33,7 +41,13 @@ export const runCommand: Command = {
       throw e;
     }
     const fg = await import('../core/foreground.js');
-    if (!detach) fg.wireOutput(shim, !!(o.tty && o.interactive));
+    const interactive = !!o.interactive && (!streams || streams.has('stdin'));
+    if (!detach) {
+      // podman: warn and go on (a pipeline is never hung: stdin's EOF still reaches the container)
+      if (o.tty && interactive && !process.stdin.isTTY)
+        ctx.warn('The input device is not a TTY. The --tty and --interactive flags might not work properly');
+      fg.wireOutput(shim, !!(o.tty && interactive), streams);
+    }
     try {
       await lc.startContainer(ctx, rec.id, {
         shim,
@@ -50,7 +64,7 @@ export const runCommand: Command = {
       process.stdout.write(`${rec.id}\n`);
       return;
     }
-    const code = await fg.runForeground(ctx, rec.id, shim, !!o.interactive, { tty: !!o.tty, detachKeys: a.detachKeys as string | undefined, sigProxy: a.sigProxy as boolean | undefined });
+    const code = await fg.runForeground(ctx, rec.id, shim, interactive, { tty: !!o.tty, detachKeys: a.detachKeys as string | undefined, sigProxy: a.sigProxy as boolean | undefined });
     if (code !== 0) throw new ExitCodeError(code);
   },
 };

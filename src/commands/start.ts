@@ -9,9 +9,11 @@ export const startCommand: Command = {
     y
       .positional('containers', { type: 'string', array: true, describe: 'Containers (name or id)' })
       .option('attach', { alias: 'a', type: 'boolean', describe: "Attach the container's output and return its exit code" })
-      .option('interactive', { alias: 'i', type: 'boolean', describe: 'Pass stdin to the container (with -a)' }),
+      .option('interactive', { alias: 'i', type: 'boolean', describe: 'Pass stdin to the container (with -a)' })
+      .option('detach-keys', { type: 'string', describe: 'Key sequence to detach (with -ai and a terminal; default ctrl-p,ctrl-q)' })
+      .option('sig-proxy', { type: 'boolean', default: true, describe: 'Forward signals to the container (with -a, without -t)' }),
   handler: async (argv) => {
-    const a = argv as unknown as WithCtx<{ containers: string[]; attach?: boolean; interactive?: boolean }>;
+    const a = argv as unknown as WithCtx<{ containers: string[]; attach?: boolean; interactive?: boolean; detachKeys?: string; sigProxy?: boolean }>;
     const ctx = a.ctx;
     const lc = await import('../core/lifecycle.js');
     const { resolveContainer } = await import('../core/containers.js');
@@ -19,13 +21,18 @@ export const startCommand: Command = {
     if (a.attach) {
       if (a.containers.length !== 1) throw new ConmanError('EUSAGE', 'start --attach takes exactly one container');
       const rec = resolveContainer(ctx, a.containers[0]!);
+      if (a.detachKeys !== undefined) (await import('../core/detachkeys.js')).parseDetachKeys(a.detachKeys);
       const { spawnShim } = await import('../core/shim-client.js');
       const fg = await import('../core/foreground.js');
       const shim = spawnShim(ctx);
       fg.wireOutput(shim, !!(a.interactive && rec.config.interactive && rec.config.tty));
       const r = await lc.startContainer(ctx, rec.id, { shim, foreground: true, rows: process.stdout.rows, cols: process.stdout.columns });
       if (!r) throw new ConmanError('ECTRSTATE', `container ${rec.name} is already running`);
-      const code = await fg.runForeground(ctx, rec.id, shim, !!(a.interactive && rec.config.interactive), { tty: rec.config.tty });
+      const code = await fg.runForeground(ctx, rec.id, shim, !!(a.interactive && rec.config.interactive), {
+        tty: rec.config.tty,
+        detachKeys: a.detachKeys,
+        sigProxy: a.sigProxy,
+      });
       if (code !== 0) throw new ExitCodeError(code);
       return;
     }

@@ -6,6 +6,7 @@
  * the container is gone). If the socket breaks, falls back to the container's recorded state.
  */
 import type { Context } from './context.js';
+import { ConmanError } from './errors.js';
 import { CONTROL, STDIN, STDOUT } from '../shim/frames.js';
 import type { FrameClient } from './shim-client.js';
 
@@ -15,7 +16,7 @@ const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', '
  * Set before the container starts so that no frame is missed; with -it the terminal goes raw now too, or the
  * first keys typed at the container's prompt would be echoed by our own terminal.
  */
-export function wireOutput(shim: FrameClient, rawTerminal = false): void {
+export function wireOutput(shim: FrameClient, rawTerminal = false, streams?: Set<string>): void {
   if (rawTerminal && process.stdin.isTTY) {
     process.stdin.setRawMode(true);
     process.once('exit', () => {
@@ -35,13 +36,30 @@ export function wireOutput(shim: FrameClient, rawTerminal = false): void {
   };
   process.stdout.on('error', broken);
   process.stderr.on('error', broken);
+  const skipOut = !!streams && !streams.has('stdout');
+  const skipErr = !!streams && !streams.has('stderr');
   shim.onOutput = (stream, payload) => {
+    if (stream === STDOUT ? skipOut : skipErr) return;
     const out = stream === STDOUT ? process.stdout : process.stderr;
     if (!out.write(payload)) {
       shim.sock.pause();
       out.once('drain', () => shim.sock.resume());
     }
   };
+}
+
+/**
+ * `run -a stdin|stdout|stderr` (repeatable, podman's): undefined when not given (everything attached); refused
+ * with -d and for other stream names.
+ */
+export function parseAttachStreams(v: unknown, detach: boolean): Set<string> | undefined {
+  if (v === undefined) return undefined;
+  const list = ([] as unknown[]).concat(v).flatMap((x) => String(x).split(',')).map((x) => x.trim().toLowerCase());
+  if (detach) throw new ConmanError('EINVAL', '--attach and --detach cannot be used together');
+  for (const s of list)
+    if (!['stdin', 'stdout', 'stderr'].includes(s))
+      throw new ConmanError('EINVAL', `invalid stream "${s}" for --attach: must be stdin, stdout or stderr`);
+  return new Set(list);
 }
 
 export interface ForegroundOptions {
