@@ -43,6 +43,25 @@ function lastRuncError(file: string): string | undefined {
   return undefined;
 }
 
+/** Files of exec sessions whose CLI was killed (exec-<pid>-<tag>.json/.log with that pid gone) are removed. */
+function sweepExecFiles(vdir: string): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(vdir);
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    const m = /^exec-(\d+)-[0-9a-f]+\.(json|log)$/.exec(n);
+    if (!m) continue;
+    try {
+      process.kill(Number(m[1]), 0);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ESRCH') fs.rmSync(path.join(vdir, n), { force: true });
+    }
+  }
+}
+
 export async function execInContainer(ctx: Context, ref: string, cmd: string[], o: ExecOptions): Promise<number> {
   if (!cmd.length) throw new ConmanError('EUSAGE', 'exec needs a command to run');
   if (o.detach && o.tty) throw new ConmanError('EINVAL', 'exec -d -t is not supported');
@@ -72,7 +91,8 @@ export async function execInContainer(ctx: Context, ref: string, cmd: string[], 
   };
   const vdir = volatileDir(ctx, rec.id);
   fs.mkdirSync(vdir, { recursive: true });
-  const tag = crypto.randomBytes(6).toString('hex');
+  sweepExecFiles(vdir);
+  const tag = `${process.pid}-${crypto.randomBytes(6).toString('hex')}`;
   const pfile = path.join(vdir, `exec-${tag}.json`);
   const logf = path.join(vdir, `exec-${tag}.log`);
   fs.writeFileSync(pfile, JSON.stringify(proc));
