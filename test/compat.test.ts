@@ -130,3 +130,20 @@ test("-e 'NAME*' copies the matching host variables, -e NAME one of them", () =>
   const got = out.stdout.split('\n').filter((l) => l.startsWith('COMPAT_')).sort();
   assert.deepEqual(got, ['COMPAT_G1=a', 'COMPAT_G2=b', 'COMPAT_ONE=c']);
 });
+
+test('a container whose network state was lost (shim killed, runroot wiped) starts again: its stale lease is dropped', async () => {
+  const fs = await import('node:fs');
+  const { execFileSync } = await import('node:child_process');
+  const s = cstore('compat-lease');
+  const id = s.ok(['run', '-d', '--name', 'compat-lease', IMG(), 'sleep', '1000']).trim();
+  const pid = Number(s.ok(['inspect', '-f', '{{.State.Pid}}', 'compat-lease']));
+  const shim = execFileSync('pgrep', ['-f', `conman-shim ${id}`], { encoding: 'utf8' }).trim().split('\n').map(Number);
+  for (const p of [...shim, pid]) process.kill(p, 'SIGKILL');
+  await new Promise((r) => setTimeout(r, 500));
+  for (const m of s.mounts().filter((m) => m.startsWith(s.runroot)).sort().reverse()) execFileSync('umount', ['-l', m]);
+  fs.rmSync(s.runroot, { recursive: true, force: true });
+  assert.match(s.ok(['ps', '-a', '--format', '{{.Names}} {{.Status}}']), /^compat-lease Exited \(-1\)/m);
+  s.ok(['start', 'compat-lease']);
+  assert.match(s.ok(['exec', 'compat-lease', 'ip', '-4', '-o', 'addr', 'show', 'eth0']), /inet 10\./);
+  s.ok(['rm', '-f', '-t', '0', 'compat-lease']);
+});

@@ -203,6 +203,30 @@ function writeFiles(dir: string, hosts: string, resolv: string, hostname: string
 }
 
 /** Sets up a container's network. On failure nothing is left behind (netns, leases, rules, state). */
+/** Removes host-local lease files (`<dataDir>/<net>/<ip>`, first line the container id) held by `id`. */
+function dropLeasesOf(dataDir: string, net: string, id: string): boolean {
+  let dropped = false;
+  const dir = path.join(dataDir, net);
+  let files: string[] = [];
+  try {
+    files = fs.readdirSync(dir);
+  } catch {
+    return false;
+  }
+  for (const f of files) {
+    if (f.startsWith('last_reserved_ip') || f === 'lock') continue;
+    try {
+      if (fs.readFileSync(path.join(dir, f), 'utf8').split(/\r?\n/)[0]!.trim() === id) {
+        fs.rmSync(path.join(dir, f), { force: true });
+        dropped = true;
+      }
+    } catch {
+      /* raced */
+    }
+  }
+  return dropped;
+}
+
 export async function setupNetwork(ctx: Context, req: NetworkRequest): Promise<NetworkSetup> {
   const mode = req.network === 'none' ? 'none' : req.network === 'host' ? 'host' : 'bridge';
   const netName = mode === 'bridge' ? (!req.network || req.network === 'bridge' || req.network === 'default' ? DEFAULT_NETWORK : req.network) : undefined;
@@ -305,7 +329,22 @@ export async function setupNetwork(ctx: Context, req: NetworkRequest): Promise<N
       let result: CniResult;
       try {
         createNetns(netnsPath, ctx.installDir);
-        result = chainAdd(snapshot, plugins, inv);
+        try {
+          result = chainAdd(snapshot, plugins, inv);
+        } catch (e) {
+          // a lease this very container still holds from a setup whose state was lost (a crash, a wiped
+          // runroot): host-local refuses a second one for the same id. It is ours and unused: drop it, retry.
+          if (!/duplicate allocation/.test((e as Error).message)) throw e;
+          try {
+            chainDel(snapshot, plugins, inv, undefined);
+          } catch {
+            /* DEL is best effort here: the lease files go next */
+          }
+          dropLeasesOf(ipamDir(ctx, info.name), info.name, req.id);
+          removeNetns(netnsPath, ctx.installDir);
+          createNetns(netnsPath, ctx.installDir);
+          result = chainAdd(snapshot, plugins, inv);
+        }
       } catch (e) {
         removeNetns(netnsPath, ctx.installDir);
         fs.rmSync(stateDir(ctx, req.id), { recursive: true, force: true });
