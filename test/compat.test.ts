@@ -147,3 +147,11 @@ test('a container whose network state was lost (shim killed, runroot wiped) star
   assert.match(s.ok(['exec', 'compat-lease', 'ip', '-4', '-o', 'addr', 'show', 'eth0']), /inet 10\./);
   s.ok(['rm', '-f', '-t', '0', 'compat-lease']);
 });
+
+test('container inspect is about containers only; inspect falls back to images', () => {
+  const s = cstore('compat-inspect');
+  const r = s.run(['container', 'inspect', IMG()]);
+  assert.equal(r.code, 125, show(r));
+  assert.match(r.stderr, /no such container/);
+  assert.match(s.ok(['inspect', '-f', '{{.Id}}', IMG()]), /^[0-9a-f]{64}$/m);
+});

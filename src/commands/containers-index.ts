@@ -8,7 +8,7 @@ import { rmCommand } from './rm.js';
 import { restartCommand } from './restart.js';
 import { waitCommand } from './wait.js';
 import { psCommand, psCommandNamed } from './ps.js';
-import { inspectCommand } from './inspect.js';
+import { inspectCommand, inspectCommandNamed } from './inspect.js';
 import { logsCommand } from './logs.js';
 import { containerPruneCommand } from './container-prune.js';
 import { execCommand } from './exec.js';
@@ -21,7 +21,7 @@ const common = [runCommand, createCommand, startCommand, stopCommand, killComman
 export const containerCommands: Command[] = [...common, psCommand];
 /** `conman container <sub>`: the same modules plus ls, prune, ... */
 export const containerGroup: Command = group('container', 'Manage containers', [
-  ...common,
+  ...common.map((c) => (c === inspectCommand ? inspectCommandNamed('inspect [names..]', 'container') : c)),
   psCommandNamed('ls', ['list', 'ps']),
   containerPruneCommand,
   containerExistsCommand,

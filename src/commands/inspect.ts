@@ -1,7 +1,8 @@
 import type { Command, WithCtx } from './types.js';
 import { ConmanError, ExitCodeError } from '../core/errors.js';
 
-export function inspectCommandNamed(command: string): Command {
+/** defaultType: 'all' for `inspect` (a container, else an image, like podman), 'container' for `container inspect`. */
+export function inspectCommandNamed(command: string, defaultType = 'all'): Command {
   return {
     command,
     describe: 'Display the configuration and state of containers (JSON array)',
@@ -26,7 +27,7 @@ export function inspectCommandNamed(command: string): Command {
         if (l) out.push(inspectJson(ctx, l));
       }
       if (!names.length && !a.latest) throw new ConmanError('EUSAGE', 'inspect needs at least one container name or id');
-      const type = a.type ?? 'all';
+      const type = a.type ?? defaultType;
       if (!['all', 'container', 'image'].includes(type)) throw new ConmanError('EINVAL', `invalid --type "${type}": container, image or all`);
       for (const n of names) {
         try {
