@@ -25,7 +25,7 @@ export const startCommand: Command = {
       const { spawnShim } = await import('../core/shim-client.js');
       const fg = await import('../core/foreground.js');
       const shim = spawnShim(ctx);
-      fg.wireOutput(shim, !!(a.interactive && rec.config.interactive && rec.config.tty));
+      fg.wireOutput(shim, !!(a.interactive && rec.config.interactive && rec.config.tty), undefined, !rec.config.tty && a.sigProxy !== false);
       const r = await lc.startContainer(ctx, rec.id, { shim, foreground: true, rows: process.stdout.rows, cols: process.stdout.columns });
       if (!r) throw new ConmanError('ECTRSTATE', `container ${rec.name} is already running`);
       const code = await fg.runForeground(ctx, rec.id, shim, !!(a.interactive && rec.config.interactive), {

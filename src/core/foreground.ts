@@ -16,7 +16,24 @@ const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', '
  * Set before the container starts so that no frame is missed; with -it the terminal goes raw now too, or the
  * first keys typed at the container's prompt would be echoed by our own terminal.
  */
-export function wireOutput(shim: FrameClient, rawTerminal = false, streams?: Set<string>): void {
+let proxied: Array<readonly [NodeJS.Signals, () => void]> | undefined;
+
+/**
+ * --sig-proxy: from before the container starts (a signal that arrives while `run` is still writing the state
+ * must not kill the CLI and leave the container alone; the shim delivers signals it got early once runc
+ * reported the pid). Idempotent; runForeground removes the handlers at the end.
+ */
+export function proxySignals(shim: FrameClient): void {
+  if (proxied) return;
+  proxied = FORWARDED.map((sig) => {
+    const h = () => shim.signal(sig);
+    process.on(sig, h);
+    return [sig, h] as const;
+  });
+}
+
+export function wireOutput(shim: FrameClient, rawTerminal = false, streams?: Set<string>, sigProxy = false): void {
+  if (sigProxy) proxySignals(shim);
   if (rawTerminal && process.stdin.isTTY) {
     process.stdin.setRawMode(true);
     process.once('exit', () => {
@@ -78,11 +95,7 @@ export async function runForeground(
   fo: ForegroundOptions = {},
 ): Promise<number> {
   // with a terminal, ^C and friends reach the container through the pty; without, signals are forwarded
-  const handlers = (fo.tty || fo.sigProxy === false ? [] : FORWARDED).map((sig) => {
-    const h = () => shim.signal(sig);
-    process.on(sig, h);
-    return [sig, h] as const;
-  });
+  if (!fo.tty && fo.sigProxy !== false) proxySignals(shim);
   const raw = !!fo.tty && interactive && process.stdin.isTTY;
   if (raw) process.stdin.setRawMode(true); // (usually done already by wireOutput, before the container started)
   const onResize = () => shim.send(CONTROL, JSON.stringify({ type: 'resize', cols: process.stdout.columns, rows: process.stdout.rows }));
@@ -101,7 +114,8 @@ export async function runForeground(
     process.stdin.on('error', () => shim.sendStdinEof());
   }
   const first = await Promise.race([shim.exit, detachedP]);
-  for (const [sig, h] of handlers) process.off(sig, h);
+  for (const [sig, h] of proxied ?? []) process.off(sig, h);
+  proxied = undefined;
   process.stdout.off('resize', onResize);
   if (raw) process.stdin.setRawMode(false);
   if (interactive) process.stdin.destroy();

@@ -65,6 +65,7 @@ let writeStdin: ((b: Buffer) => void) | undefined;
 let endStdin: (() => void) | undefined;
 let resize: ((cols: number, rows: number) => void) | undefined;
 const pausables: Readable[] = [];
+const earlySignals: string[] = [];
 let logFd = -1;
 let runcStderr = '';
 let oomKilled = false;
@@ -98,6 +99,8 @@ function onClientFrame(stream: number, payload: Buffer, fromCtl: boolean): void 
       } catch {
         /* gone */
       }
+    } else if (msg.type === 'signal' && !finished && earlySignals.length < 16) {
+      earlySignals.push(String(msg.signal)); // before runc reported the pid: delivered by markStarted
     } else if (msg.type === 'resize' && resize) {
       resize(Number(msg.cols) || 80, Number(msg.rows) || 24);
     }
@@ -199,6 +202,13 @@ function markStarted(pid: number): void {
   for (const [s, c] of pending.splice(0)) {
     logChunk(s, c);
     broadcast(frame(s, c));
+  }
+  for (const sig of earlySignals.splice(0)) {
+    try {
+      process.kill(pid, sig as NodeJS.Signals);
+    } catch {
+      /* gone */
+    }
   }
 }
 
