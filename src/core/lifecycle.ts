@@ -526,6 +526,7 @@ export async function startContainer(ctx: Context, id: string, opts: StartOption
             stdin: rec.config.interactive,
             tty: rec.config.tty,
             foreground: !!opts.foreground,
+            autoRemove: rec.config.autoRemove,
             rows: opts.rows,
             cols: opts.cols,
             oomFile: rec.config.memory

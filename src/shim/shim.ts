@@ -46,6 +46,8 @@ export interface ShimConfig {
   cols?: number;
   /** cgroup file whose `oom_kill N` line counts OOM kills (memory.events on v2, memory.oom_control on v1) */
   oomFile?: string;
+  /** --rm: exit.json is not fsynced (the container is removed right after) */
+  autoRemove?: boolean;
 }
 
 const CLIENT_LIMIT = 8 * 1024 * 1024;
@@ -437,11 +439,11 @@ function signalName(n: number): string {
   return Object.keys(os_signals).find((k) => os_signals[k] === n) ?? 'SIGKILL';
 }
 
-function writeAtomic(file: string, data: string): void {
+function writeAtomic(file: string, data: string, durable = true): void {
   const tmp = `${file}.tmp-${process.pid}`;
   const fd = fs.openSync(tmp, 'w');
   fs.writeSync(fd, data);
-  fs.fsyncSync(fd);
+  if (durable) fs.fsyncSync(fd);
   fs.closeSync(fd);
   fs.renameSync(tmp, file);
 }
@@ -468,7 +470,7 @@ async function finish(code: number): Promise<void> {
     }
   }
   try {
-    writeAtomic(c.exitPath, JSON.stringify(exit) + '\n');
+    writeAtomic(c.exitPath, JSON.stringify(exit) + '\n', !c.autoRemove);
   } catch (e) {
     error = `cannot write exit file: ${(e as Error).message}`;
   }
