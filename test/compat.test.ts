@@ -103,6 +103,9 @@ test('ps --filter: one key ORs its values, keys AND; before/since; an unknown st
   assert.equal(names(['--filter', 'exited=1']), 'compat-f1');
   assert.equal(names(['--filter', 'before=compat-f1']), 'compat-f0');
   assert.equal(names(['--filter', 'since=compat-f1']), 'compat-f2');
+  // -l is the latest created container whatever its state (compat-f2 was never started)
+  assert.equal(s.ok(['ps', '-l', '--format', '{{.Names}}']), 'compat-f2\n');
+  assert.equal(s.ok(['ps', '-n', '2', '--format', '{{.Names}}']), 'compat-f2\ncompat-f1\n');
   const bad = s.run(['ps', '-a', '--filter', 'status=bogus']);
   assert.equal(bad.code, 125);
   assert.match(bad.stderr, /unknown container state: bogus/);

@@ -38,7 +38,8 @@ export function psCommandNamed(command: string, aliases: string[] = []): Command
       let list = await listContainers(a.ctx);
       const everything = list;
       const filters = a.filter === undefined ? [] : ([] as string[]).concat(a.filter);
-      if (!a.all && !filters.some((f) => f.startsWith('status='))) list = list.filter((r) => r.state.status === 'running' || r.state.status === 'stopping');
+      // -l and -n N look at containers in every state, as podman's do
+      if (!a.all && !a.latest && a.last === undefined && !filters.some((f) => f.startsWith('status='))) list = list.filter((r) => r.state.status === 'running' || r.state.status === 'stopping');
       // like podman: values of one key are ORed, different keys ANDed
       const byKey = new Map<string, string[]>();
       for (const f of filters) {
