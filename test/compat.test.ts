@@ -158,3 +158,15 @@ test('container inspect is about containers only; inspect falls back to images',
   assert.match(r.stderr, /no such container/);
   assert.match(s.ok(['inspect', '-f', '{{.Id}}', IMG()]), /^[0-9a-f]{64}$/m);
 });
+
+test('--expose adds ports that -P publishes; a bad one is refused before anything is made', () => {
+  const s = cstore('compat-expose');
+  s.ok(['run', '-d', '--name', 'compat-exp', '-P', '--expose', '8080', '--expose', '9000-9001/udp', IMG(), 'sleep', '100']);
+  const ports = s.ok(['port', 'compat-exp']).split('\n').filter(Boolean).map((l) => l.split(' ')[0]).sort();
+  assert.deepEqual(ports, ['8080/tcp', '9000/udp', '9001/udp']);
+  s.ok(['rm', '-f', '-t', '0', 'compat-exp']);
+  const bad = s.run(['run', '--rm', '--expose', 'abc', IMG(), 'true']);
+  assert.equal(bad.code, 125);
+  assert.match(bad.stderr, /invalid --expose "abc"/);
+  assert.deepEqual(s.containerDirs(), []);
+});

@@ -36,6 +36,7 @@ export function runFlags(y: Argv): Argv {
     .option('dns', { type: 'string', describe: 'DNS server for /etc/resolv.conf' })
     .option('dns-search', { type: 'string', describe: 'DNS search domain for /etc/resolv.conf' })
     .option('dns-option', { type: 'string', describe: 'DNS option for /etc/resolv.conf' })
+    .option('expose', { type: 'string', describe: 'Expose a port or range (PORT[-PORT][/PROTO]) for -P, in addition to the image\'s' })
     .option('tmpfs', { type: 'string', describe: 'Mount a tmpfs: PATH[:size=64m,mode=1777,ro,...]' })
     .option('cap-add', { type: 'string', describe: 'Add capabilities (e.g. NET_ADMIN, or ALL)' })
     .option('cap-drop', { type: 'string', describe: 'Drop capabilities (e.g. CHOWN, or ALL)' })
@@ -87,6 +88,7 @@ export function createOptions(a: Record<string, unknown>): CreateOptions {
       dnsOption: arr(a.dnsOption),
     },
     tmpfs: arr(a.tmpfs),
+    expose: arr(a.expose),
     capAdd: arr(a.capAdd),
     capDrop: arr(a.capDrop),
     privileged: a.privileged as boolean | undefined,

@@ -67,6 +67,8 @@ export interface CreateOptions {
   pull?: string;
   quiet?: boolean;
   tmpfs?: string[];
+  /** --expose PORT[-PORT][/PROTO]: more ports for -P */
+  expose?: string[];
   capAdd?: string[];
   capDrop?: string[];
   privileged?: boolean;
@@ -129,6 +131,19 @@ function parseInteger(v: string | number, what: string): number {
   const s = String(v).trim();
   if (!/^-?\d+$/.test(s)) throw new ConmanError('EINVAL', `invalid ${what} "${v}": expected an integer`);
   return Number(s);
+}
+
+/** --expose 80, 8000-8002/udp → {'80/tcp': {}, '8000/udp': {}, ...} (the image config's ExposedPorts shape) */
+function parseExpose(list: string[]): Record<string, object> {
+  const out: Record<string, object> = {};
+  for (const e of list) {
+    const m = /^(\d+)(?:-(\d+))?(?:\/(tcp|udp|sctp))?$/.exec(e.trim());
+    const lo = Number(m?.[1]);
+    const hi = m?.[2] ? Number(m[2]) : lo;
+    if (!m || lo < 1 || hi > 65535 || hi < lo) throw new ConmanError('EINVAL', `invalid --expose "${e}": expected PORT[-PORT][/tcp|udp|sctp]`);
+    for (let p = lo; p <= hi; p++) out[`${p}/${m[3] ?? 'tcp'}`] = {};
+  }
+  return out;
 }
 
 /** The caller's environment as the user had it (bin/conman renamed NODE_EXTRA_CA_CERTS on the way in). */
@@ -390,7 +405,7 @@ export async function createContainer(ctx: Context, o: CreateOptions): Promise<C
     init: findInit(o),
     ulimits: v.ulimits.length ? v.ulimits : undefined,
     network: netv.network,
-    extra: { lowerDirs: lower, net: addExposed(netv.extra, ic.ExposedPorts) },
+    extra: { lowerDirs: lower, net: addExposed(netv.extra, { ...(ic.ExposedPorts ?? {}), ...parseExpose(o.expose ?? []) }) },
   };
   const rec: ContainerRecord = {
     schema: 1,
