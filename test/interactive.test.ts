@@ -26,6 +26,7 @@ test('terminal: 42, Ctrl-C interrupts sleep and the shell survives, exit 7; cust
   let from = t.output().length;
   t.write('echo $((6*7))\r');
   await t.expect(/\r\n42\r?\r\n/, 15000, from);
+  assert.doesNotMatch(t.output(), /\r\r\n/, 'lines end in \\r\\n as the container wrote them (our terminal is fully raw)');
   from = t.output().length;
   const before = Date.now();
   t.write('sleep 30\r');

@@ -5,6 +5,7 @@
  * --sig-proxy, and the exit code, which the shim sends after its cleanup (so `run --rm` returns only when
  * the container is gone). If the socket breaks, falls back to the container's recorded state.
  */
+import { spawnSync } from 'node:child_process';
 import type { Context } from './context.js';
 import { ConmanError } from './errors.js';
 import { CONTROL, STDIN, STDOUT } from '../shim/frames.js';
@@ -32,18 +33,36 @@ export function proxySignals(shim: FrameClient): void {
   });
 }
 
+let isRaw = false;
+
+/**
+ * The user's terminal in raw mode, as podman's: node's raw mode (libuv) keeps ONLCR, which would turn the
+ * container's \r\n into \r\r\n, so output post-processing is switched off too (`stty -opost`; restored with
+ * the rest by setRawMode(false), which puts back the terminal's original settings).
+ */
+function makeRaw(): void {
+  if (isRaw) return;
+  isRaw = true;
+  process.stdin.setRawMode(true);
+  if (process.stdout.isTTY) {
+    try {
+      spawnSync('stty', ['-opost'], { stdio: [0, 'ignore', 'ignore'] });
+    } catch {
+      /* no stty: \r\r\n looks the same on a screen */
+    }
+  }
+  process.once('exit', () => {
+    try {
+      process.stdin.setRawMode(false);
+    } catch {
+      /* closed */
+    }
+  });
+}
+
 export function wireOutput(shim: FrameClient, rawTerminal = false, streams?: Set<string>, sigProxy = false): void {
   if (sigProxy) proxySignals(shim);
-  if (rawTerminal && process.stdin.isTTY) {
-    process.stdin.setRawMode(true);
-    process.once('exit', () => {
-      try {
-        process.stdin.setRawMode(false);
-      } catch {
-        /* closed */
-      }
-    });
-  }
+  if (rawTerminal && process.stdin.isTTY) makeRaw();
   // a reader that went away (`conman run ... | head -1`): end like a process killed by SIGPIPE; the container
   // runs on (its output still goes to the log) and the shim still does its cleanup
   const broken = (e: NodeJS.ErrnoException) => {
@@ -97,7 +116,7 @@ export async function runForeground(
   // with a terminal, ^C and friends reach the container through the pty; without, signals are forwarded
   if (!fo.tty && fo.sigProxy !== false) proxySignals(shim);
   const raw = !!fo.tty && interactive && process.stdin.isTTY;
-  if (raw) process.stdin.setRawMode(true); // (usually done already by wireOutput, before the container started)
+  if (raw) makeRaw(); // (usually done already by wireOutput, before the container started)
   const onResize = () => shim.send(CONTROL, JSON.stringify({ type: 'resize', cols: process.stdout.columns, rows: process.stdout.rows }));
   if (fo.tty && process.stdout.isTTY) process.stdout.on('resize', onResize);
   let detached: (() => void) | undefined;
@@ -117,7 +136,10 @@ export async function runForeground(
   for (const [sig, h] of proxied ?? []) process.off(sig, h);
   proxied = undefined;
   process.stdout.off('resize', onResize);
-  if (raw) process.stdin.setRawMode(false);
+  if (raw) {
+    process.stdin.setRawMode(false);
+    isRaw = false;
+  }
   if (interactive) process.stdin.destroy();
   shim.detach();
   if (first === 'detached') return 0; // the container runs on; `conman attach` reconnects
