@@ -272,3 +272,20 @@ test('a full disk under the log does not kill the shim: the exit code is recorde
     fs.rmSync(mnt, { recursive: true, force: true });
   }
 });
+
+test('start -ai: a terminal, --detach-keys, then attach and exit', async () => {
+  const s = cstore('iact-start');
+  s.ok(['create', '-it', '--name', 'iact-st', '--network', 'none', IMG(), 'sh']);
+  const t = spawnTerm(['start', '-ai', '--detach-keys', 'ctrl-x,y', 'iact-st'], s.env);
+  await t.expect(PROMPT, 30000);
+  t.write('echo started-$((9*9))\r');
+  await t.expect(/started-81/, 10000);
+  t.write('\x18y');
+  assert.equal((await t.exited).exitCode, 0);
+  assert.equal(inspect(s, 'iact-st').State.Status, 'running');
+  assert.equal(s.run(['start', '-a', '--detach-keys', 'ctrl-', 'iact-st']).code, 125, 'bad keys refused');
+  const a = spawnTerm(['attach', 'iact-st'], s.env);
+  await sleep(500);
+  a.write('exit 12\r');
+  assert.equal((await a.exited).exitCode, 12);
+});
