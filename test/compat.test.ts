@@ -170,3 +170,16 @@ test('--expose adds ports that -P publishes; a bad one is refused before anythin
   assert.match(bad.stderr, /invalid --expose "abc"/);
   assert.deepEqual(s.containerDirs(), []);
 });
+
+test('podman defaults: -u UID without a passwd entry has HOME=/, -u :GID is root with that group, the last of a repeated flag wins, pids are capped at 2048, host.containers.internal is the gateway', () => {
+  const s = cstore('compat-defaults');
+  assert.equal(s.ok(['run', '--rm', '-u', '4321', '--network', 'none', IMG(), 'sh', '-c', 'id -u; echo $HOME']), '4321\n/\n');
+  assert.match(s.ok(['run', '--rm', '-u', ':1000', '--network', 'none', IMG(), 'id']), /^uid=0\(root\) gid=1000/);
+  assert.equal(s.ok(['run', '--rm', '-u', '5', '-u', '6', '--network', 'none', IMG(), 'id', '-u']), '6\n');
+  const pids = s.ok(['run', '--rm', '--network', 'none', IMG(), 'sh', '-c', 'cat /sys/fs/cgroup/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids/pids.max']);
+  assert.equal(pids, '2048\n');
+  const hosts = s.ok(['run', '--rm', IMG(), 'cat', '/etc/hosts']);
+  const gw = /^(\S+)\thost\.containers\.internal host\.docker\.internal$/m.exec(hosts);
+  assert.ok(gw, hosts);
+  assert.match(gw[1]!, /^10\.\d+\.\d+\.1$/);
+});

@@ -36,6 +36,9 @@ export function runFlags(y: Argv): Argv {
     .option('dns', { type: 'string', describe: 'DNS server for /etc/resolv.conf' })
     .option('dns-search', { type: 'string', describe: 'DNS search domain for /etc/resolv.conf' })
     .option('dns-option', { type: 'string', describe: 'DNS option for /etc/resolv.conf' })
+    .option('tls-verify', { type: 'boolean', describe: 'For the pull of a missing image: require HTTPS and verify certificates (default true)' })
+    .option('creds', { type: 'string', describe: 'For the pull of a missing image: USERNAME:PASSWORD' })
+    .option('authfile', { type: 'string', describe: 'For the pull of a missing image: the authentication file' })
     .option('expose', { type: 'string', describe: 'Expose a port or range (PORT[-PORT][/PROTO]) for -P, in addition to the image\'s' })
     .option('tmpfs', { type: 'string', describe: 'Mount a tmpfs: PATH[:size=64m,mode=1777,ro,...]' })
     .option('cap-add', { type: 'string', describe: 'Add capabilities (e.g. NET_ADMIN, or ALL)' })
@@ -49,38 +52,40 @@ export function runFlags(y: Argv): Argv {
 }
 
 const arr = (v: unknown): string[] | undefined => (v === undefined ? undefined : (Array.isArray(v) ? v : [v]).map(String));
+/** A flag given twice (`-u a -u b`) counts once, with its last value, as in podman. */
+const last = (v: unknown): unknown => (Array.isArray(v) ? v[v.length - 1] : v);
 
 export function createOptions(a: Record<string, unknown>): CreateOptions {
   const cmd = [...((a.command as string[] | undefined) ?? []), ...((a['--'] as string[] | undefined) ?? [])].map(String);
   return {
     image: String(a.image),
     command: cmd,
-    name: a.name as string | undefined,
+    name: last(a.name) as string | undefined,
     env: arr(a.env),
     envFile: arr(a.envFile),
-    workdir: a.workdir as string | undefined,
-    user: a.user as string | undefined,
-    entrypoint: a.entrypoint as string | undefined,
+    workdir: last(a.workdir) as string | undefined,
+    user: last(a.user) as string | undefined,
+    entrypoint: last(a.entrypoint) as string | undefined,
     volume: arr(a.volume),
     mount: arr(a.mount),
-    readOnly: a.readOnly as boolean | undefined,
-    hostname: a.hostname as string | undefined,
-    memory: a.memory as string | undefined,
-    cpus: a.cpus as string | undefined,
-    pidsLimit: a.pidsLimit as string | undefined,
-    stopSignal: a.stopSignal as string | undefined,
-    stopTimeout: a.stopTimeout as string | undefined,
-    cidfile: a.cidfile as string | undefined,
-    replace: a.replace as boolean | undefined,
+    readOnly: last(a.readOnly) as boolean | undefined,
+    hostname: last(a.hostname) as string | undefined,
+    memory: last(a.memory) as string | undefined,
+    cpus: last(a.cpus) as string | undefined,
+    pidsLimit: last(a.pidsLimit) as string | undefined,
+    stopSignal: last(a.stopSignal) as string | undefined,
+    stopTimeout: last(a.stopTimeout) as string | undefined,
+    cidfile: last(a.cidfile) as string | undefined,
+    replace: last(a.replace) as boolean | undefined,
     label: arr(a.label),
-    rm: a.rm as boolean | undefined,
-    interactive: a.interactive as boolean | undefined,
-    tty: a.tty as boolean | undefined,
-    network: a.network as string | undefined,
+    rm: last(a.rm) as boolean | undefined,
+    interactive: last(a.interactive) as boolean | undefined,
+    tty: last(a.tty) as boolean | undefined,
+    network: last(a.network) as string | undefined,
     net: {
       publish: arr(a.publish),
-      publishAll: a.publishAll as boolean | undefined,
-      ip: a.ip as string | undefined,
+      publishAll: last(a.publishAll) as boolean | undefined,
+      ip: last(a.ip) as string | undefined,
       networkAlias: arr(a.networkAlias),
       addHost: arr(a.addHost),
       dns: arr(a.dns),
@@ -89,13 +94,14 @@ export function createOptions(a: Record<string, unknown>): CreateOptions {
     },
     tmpfs: arr(a.tmpfs),
     expose: arr(a.expose),
+    pullOptions: { tlsVerify: last(a.tlsVerify) as boolean | undefined, creds: last(a.creds) as string | undefined, authfile: last(a.authfile) as string | undefined },
     capAdd: arr(a.capAdd),
     capDrop: arr(a.capDrop),
-    privileged: a.privileged as boolean | undefined,
-    init: a.init as boolean | undefined,
-    initPath: a.initPath as string | undefined,
+    privileged: last(a.privileged) as boolean | undefined,
+    init: last(a.init) as boolean | undefined,
+    initPath: last(a.initPath) as string | undefined,
     ulimit: arr(a.ulimit),
-    pull: a.pull as string | undefined,
-    quiet: a.quiet as boolean | undefined,
+    pull: last(a.pull) as string | undefined,
+    quiet: last(a.quiet) as boolean | undefined,
   };
 }

@@ -69,6 +69,8 @@ export interface CreateOptions {
   tmpfs?: string[];
   /** --expose PORT[-PORT][/PROTO]: more ports for -P */
   expose?: string[];
+  /** --tls-verify, --creds, --authfile: for the pull of a missing image */
+  pullOptions?: { tlsVerify?: boolean; creds?: string; authfile?: string };
   capAdd?: string[];
   capDrop?: string[];
   privileged?: boolean;
@@ -145,6 +147,9 @@ function parseExpose(list: string[]): Record<string, object> {
   }
   return out;
 }
+
+/** podman's default (containers.conf pids_limit): a fork bomb in a container stays in it; 0 or -1 lifts it. */
+const DEFAULT_PIDS_LIMIT = 2048;
 
 /** The caller's environment as the user had it (bin/conman renamed NODE_EXTRA_CA_CERTS on the way in). */
 function hostEnv(): NodeJS.ProcessEnv {
@@ -359,7 +364,9 @@ export async function createContainer(ctx: Context, o: CreateOptions): Promise<C
   let img = v.pull === 'always' ? undefined : await images.findImage(ctx, o.image);
   if (!img) {
     if (v.pull === 'never') throw new ConmanError('ENOSUCHIMAGE', `${o.image}: image not known`);
-    img = await images.pullImage(ctx, o.image, { quiet: o.quiet ?? true });
+    const po = o.pullOptions ?? {};
+    const creds = po.creds ? (await import('./image/auth.js')).parseCredsFlag(po.creds) : undefined;
+    img = await images.pullImage(ctx, o.image, { quiet: o.quiet ?? true, tlsVerify: po.tlsVerify, creds, authfile: po.authfile });
   }
   const ic = (await images.imageConfig(ctx, img)).config ?? {};
   const lower = images.layerDiffDirs(ctx, img);
@@ -393,7 +400,7 @@ export async function createContainer(ctx: Context, o: CreateOptions): Promise<C
     readOnly: !!o.readOnly,
     memory: v.memory,
     cpus: v.cpus,
-    pidsLimit: v.pidsLimit,
+    pidsLimit: v.pidsLimit ?? DEFAULT_PIDS_LIMIT,
     stopSignal: v.stopSignal ?? (ic.StopSignal ? parseSignal(ic.StopSignal) : 'SIGTERM'),
     stopTimeout: v.stopTimeout ?? 10,
     autoRemove: !!o.rm,

@@ -136,7 +136,9 @@ function readLines(file: string): string[][] {
 
 /** Resolves `user[:group]` (names or numbers) against the container's /etc/passwd and /etc/group. */
 export function resolveUser(rootfs: string, spec: string): ResolvedUser {
-  const [u = '', g] = (spec || '0').split(':', 2);
+  // `:GID` alone means root with that group, as in podman
+  const [u0 = '', g] = (spec || '0').split(':', 2);
+  const u = u0 === '' ? '0' : u0;
   const passwd = readLines(path.join(rootfs, 'etc', 'passwd'));
   const groups = readLines(path.join(rootfs, 'etc', 'group'));
   let uid: number;
@@ -151,6 +153,7 @@ export function resolveUser(rootfs: string, spec: string): ResolvedUser {
     uname = pw[0];
   } else if (/^\d+$/.test(u)) {
     uid = Number(u);
+    home = '/'; // a uid without a passwd entry: podman's HOME is /
   } else {
     throw new ConmanError('EINVAL', `unable to find user ${u}: no matching entries in passwd file`);
   }

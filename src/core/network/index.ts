@@ -159,7 +159,11 @@ function selfEntries(s: Pick<NetState, 'ips' | 'hostname' | 'name' | 'aliases'>)
 
 function hostsFor(s: NetState, members: NetState[]): string {
   const peers = members.filter((m) => m.id !== s.id && m.network === s.network).flatMap((m) => selfEntries(m));
-  return renderHosts({ self: selfEntries(s), peers, extra: s.extraHosts });
+  // like podman: the host, as the container reaches it (the bridge's gateway), unless --add-host names it
+  const host = s.gateway && !s.extraHosts.some((e) => e.names.includes('host.containers.internal'))
+    ? [{ ip: s.gateway, names: ['host.containers.internal', 'host.docker.internal'] }]
+    : [];
+  return renderHosts({ self: selfEntries(s), peers, extra: [...s.extraHosts, ...host] });
 }
 
 function refreshPeers(ctx: Context, net: string, exceptId: string): void {
