@@ -42,7 +42,23 @@ function dropCamelTwins(msg: string): string {
   return `${kept.length > 1 ? 'Unknown arguments' : 'Unknown argument'}: ${kept.join(', ')}`;
 }
 
+/**
+ * A reader that went away (`conman inspect x | head -1`): end quietly, as a process killed by SIGPIPE would
+ * (exit 141), instead of an unhandled 'error' event. Commands with their own handler (a foreground run)
+ * decide for themselves.
+ */
+function quietOnClosedPipe(): void {
+  for (const s of [process.stdout, process.stderr]) {
+    s.on('error', (e: NodeJS.ErrnoException) => {
+      if (s.listenerCount('error') > 1) return;
+      if (e.code === 'EPIPE') process.exit(141);
+      throw e;
+    });
+  }
+}
+
 export async function main(argv: string[]): Promise<void> {
+  quietOnClosedPipe();
   debugOn = argv.includes('debug') || process.env.CONMAN_LOG_LEVEL === 'debug';
   prespawnFor(argv, installDir); // `run`: start the shim's node now, it overlaps our option parsing
   let ctx: Context | undefined;
@@ -81,6 +97,17 @@ export async function main(argv: string[]): Promise<void> {
     })
     .exitProcess(false);
   for (const c of commands) y.command(c);
+  // yargs renders the matched command's full help text before every handler runs, only to have it ready should
+  // the handler fail with a usage error (ours throw ConmanErrors instead): ~10 ms of CPU on every command.
+  // `--help` still renders it when asked.
+  try {
+    const usage = (y as unknown as { getInternalMethods(): { getUsageInstance(): { cacheHelpMessage(): void } } })
+      .getInternalMethods()
+      .getUsageInstance();
+    usage.cacheHelpMessage = () => {};
+  } catch {
+    /* another yargs: keep its behaviour */
+  }
   try {
     await y.parseAsync();
   } catch (e) {

@@ -183,3 +183,13 @@ test('podman defaults: -u UID without a passwd entry has HOME=/, -u :GID is root
   assert.ok(gw, hosts);
   assert.match(gw[1]!, /^10\.\d+\.\d+\.1$/);
 });
+
+test('a closed pipe ends a command quietly (exit 141, nothing on stderr), like a process killed by SIGPIPE', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { CONMAN } = await import('./lib/conman.js');
+  const s = cstore('compat-epipe');
+  s.ok(['run', '--name', 'compat-seq', '--network', 'none', IMG(), 'seq', '1', '200000']);
+  const r = spawnSync('bash', ['-c', `"${CONMAN}" logs -t compat-seq | head -1 >/dev/null; echo "rc=\${PIPESTATUS[0]}"`], { env: s.env, encoding: 'utf8' });
+  assert.equal(r.stdout.trim(), 'rc=141', r.stderr);
+  assert.equal(r.stderr, '');
+});
