@@ -142,6 +142,8 @@ test('exec: exit codes 0 1 126 127 and a signal death, piped stdin, no leftovers
   fs.writeFileSync(path.join(vdir, 'exec-999999999-abcdef.json'), '{}');
   s.run(['exec', 'iact-x', 'true']);
   assert.deepEqual(fs.readdirSync(vdir).sort(), before, 'no exec files or sockets left behind');
+  assert.equal(s.run(['exec', '--detach-keys', 'ctrl-', 'iact-x', 'true']).code, 125, 'bad detach keys are refused');
+  assert.equal(s.ok(['exec', '--detach-keys', 'ctrl-a,b', 'iact-x', 'echo', 'k']), 'k\n');
   s.ok(['stop', '-t', '0', 'iact-x']);
   const st = s.run(['exec', 'iact-x', 'true']);
   assert.equal(st.code, 125);

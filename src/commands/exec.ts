@@ -35,6 +35,8 @@ export const execCommand: Command = {
     const a = argv as unknown as WithCtx<ExecArgs>;
     const { execInContainer } = await import('../core/exec.js');
     const cmd = [...(a.command ?? []), ...(a['--'] ?? [])].map(String);
+    const keys = (a as unknown as { detachKeys?: string }).detachKeys;
+    if (keys !== undefined) (await import('../core/detachkeys.js')).parseDetachKeys(String(keys)); // refused like podman's
     const code = await execInContainer(a.ctx, a.container, cmd, {
       interactive: a.interactive,
       tty: a.tty,
