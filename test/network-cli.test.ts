@@ -299,6 +299,8 @@ test('bad input: bad -p, unknown network, port in use, overlapping subnet, netwo
   assert.match(r.stderr, /is in use by container/);
   assert.equal(s.run(['network', 'rm', `${netName}-nosuch`]).code, 1, 'no such network: exit 1, as podman');
   assert.match(ok(s, ['network', 'ls', '--format', '{{.Name}}']), new RegExp(netName));
+  // a repeated filter key ORs its values, as in podman
+  assert.equal(ok(s, ['network', 'ls', '-f', `name=^${netName}$`, '-f', 'name=^conman$', '--format', '{{.Name}}']).split('\n').filter(Boolean).sort().join(','), ['conman', netName].sort().join(','));
   ok(s, ['network', 'rm', '-f', netName]);
   assert.equal(s.run(['inspect', id]).code, 125, 'network rm -f removed its container');
   assert.deepEqual(leaks(s, id, netName), []);

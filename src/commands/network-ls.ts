@@ -16,21 +16,25 @@ export const networkLsCommand: Command = {
     const { networkJson, renderTemplate } = await import('./network-format.js');
     await cfg.getNetwork(a.ctx, cfg.DEFAULT_NETWORK); // the default network always exists, like podman's
     let nets = cfg.listNetworks(a.ctx);
+    // like podman: values of one key are ORed, different keys ANDed
+    const byKey = new Map<string, string[]>();
     for (const f of a.filter ?? []) {
       const i = f.indexOf('=');
       const k = i < 0 ? f : f.slice(0, i);
-      const v = i < 0 ? '' : f.slice(i + 1);
-      if (k === 'name') nets = nets.filter((n) => new RegExp(v).test(n.name));
-      else if (k === 'driver') nets = nets.filter(() => v === 'bridge');
-      else if (k === 'id') nets = nets.filter((n) => n.id.startsWith(v));
-      else if (k === 'label') {
-        const j = v.indexOf('=');
-        nets = nets.filter((n) => (j < 0 ? v in n.labels : n.labels[v.slice(0, j)] === v.slice(j + 1)));
-      } else {
+      if (!['name', 'driver', 'id', 'label'].includes(k)) {
         const { ConmanError } = await import('../core/errors.js');
         throw new ConmanError('EINVAL', `invalid filter "${f}": use name=, id=, driver= or label=`);
       }
+      byKey.set(k, [...(byKey.get(k) ?? []), i < 0 ? '' : f.slice(i + 1)]);
     }
+    const match = (k: string, v: string, n: (typeof nets)[number]): boolean => {
+      if (k === 'name') return new RegExp(v).test(n.name);
+      if (k === 'driver') return v === 'bridge';
+      if (k === 'id') return n.id.startsWith(v);
+      const j = v.indexOf('=');
+      return j < 0 ? v in n.labels : n.labels[v.slice(0, j)] === v.slice(j + 1);
+    };
+    nets = nets.filter((n) => [...byKey].every(([k, vs]) => vs.some((v) => match(k, v, n))));
     let out = '';
     if (a.quiet) out = nets.map((n) => `${n.name}\n`).join('');
     else if (a.format === 'json') out = JSON.stringify(nets.map(networkJson), null, 2) + '\n';
