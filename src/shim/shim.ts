@@ -160,10 +160,16 @@ function logChunk(stream: number, chunk: Buffer): void {
     parts.push(full, chunk.subarray(start, nl + 1));
     start = nl + 1;
   }
-  const buf = Buffer.concat(parts);
   try {
-    let off = 0;
-    while (off < buf.length) off += fs.writeSync(logFd, buf, off);
+    // one writev(2) of the record pieces (no copy into one buffer); a short write finishes with plain writes
+    const n = fs.writevSync(logFd, parts);
+    let total = 0;
+    for (const p of parts) total += p.length;
+    if (n < total) {
+      const rest = Buffer.concat(parts).subarray(n);
+      let off = 0;
+      while (off < rest.length) off += fs.writeSync(logFd, rest, off);
+    }
   } catch {
     /* disk full: the clients still get the output */
   }
