@@ -193,3 +193,20 @@ test('a closed pipe ends a command quietly (exit 141, nothing on stderr), like a
   assert.equal(r.stdout.trim(), 'rc=141', r.stderr);
   assert.equal(r.stderr, '');
 });
+
+test('exec -t and -it work without a controlling terminal (CI, cron, setsid), and leave the container running', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { CONMAN } = await import('./lib/conman.js');
+  const s = cstore('compat-exect');
+  s.ok(['run', '-d', '--name', 'compat-exect', '--network', 'none', IMG(), 'sleep', '300']);
+  const pid = Number(s.ok(['inspect', '-f', '{{.State.Pid}}', 'compat-exect']));
+  const t = spawnSync('setsid', ['-w', CONMAN, 'exec', '-t', 'compat-exect', 'sh', '-c', 'tty; exit 4'], { env: s.env, encoding: 'utf8', input: '' });
+  assert.equal(t.status, 4, t.stderr);
+  assert.match(t.stdout, /^\/dev\/pts\/\d+\r\n$/);
+  const it = spawnSync('setsid', ['-w', CONMAN, 'exec', '-it', 'compat-exect', 'sh', '-c', 'cat; echo done'], { env: s.env, encoding: 'utf8', input: 'hello\n' });
+  assert.equal(it.status, 0, it.stderr);
+  assert.match(it.stdout, /hello\r\n[\s\S]*done\r\n$/);
+  process.kill(pid, 0); // the container's init is still there
+  assert.match(s.ok(['ps', '--format', '{{.Names}} {{.State}}']), /^compat-exect running$/m);
+  s.ok(['rm', '-f', '-t', '0', 'compat-exect']);
+});

@@ -5,6 +5,7 @@
  * error line can be replaced by conman's message; runc's exit status 255 with an `exec failed` error maps to
  * 127 (not found), 126 (not executable) or 125.
  */
+import { createRequire } from 'node:module';
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -97,11 +98,18 @@ export async function execInContainer(ctx: Context, ref: string, cmd: string[], 
   const logf = path.join(vdir, `exec-${tag}.log`);
   fs.writeFileSync(pfile, JSON.stringify(proc));
   const args = ['--root', runcRoot(ctx), '--log', logf, '--log-format', 'json', 'exec', ...(o.tty ? ['-t'] : []), ...(o.detach ? ['-d'] : []), '-p', pfile, rec.id];
-  const stdio: Array<'inherit' | 'ignore' | 'pipe'> = o.detach
-    ? ['ignore', 'ignore', 'pipe']
-    : o.tty
-      ? ['inherit', 'inherit', 'inherit']
-      : [o.interactive ? 'inherit' : 'ignore', 'inherit', 'pipe'];
+  if (o.tty && !o.detach) {
+    const pidFile = path.join(vdir, `exec-${tag}.pid`);
+    const ptyArgs = [...args.slice(0, args.indexOf('exec') + 1), '--pid-file', pidFile, ...args.slice(args.indexOf('exec') + 1)];
+    const code = await execUnderPty(ctx.runtime, ptyArgs, !!o.interactive, pidFile);
+    fs.rmSync(pidFile, { force: true });
+    const err = code === 255 ? lastRuncError(logf) : undefined;
+    fs.rmSync(pfile, { force: true });
+    fs.rmSync(logf, { force: true });
+    if (err) throw runcExecError(ctx, err);
+    return code;
+  }
+  const stdio: Array<'inherit' | 'ignore' | 'pipe'> = o.detach ? ['ignore', 'ignore', 'pipe'] : [o.interactive ? 'inherit' : 'ignore', 'inherit', 'pipe'];
   const child = spawn(ctx.runtime, args, { stdio });
   const fwd = (sig: NodeJS.Signals) => () => child.kill(sig);
   const sigs = (['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as NodeJS.Signals[]).map((s) => [s, fwd(s)] as const);
@@ -119,13 +127,60 @@ export async function execInContainer(ctx: Context, ref: string, cmd: string[], 
   const err = code === 255 || (o.detach && code !== 0) ? lastRuncError(logf) : undefined;
   fs.rmSync(pfile, { force: true });
   fs.rmSync(logf, { force: true });
-  if (err) {
-    const m = err.replace(/^(runc )?exec failed: /, '');
-    const rt = path.basename(ctx.runtime);
-    if (/executable file not found|no such file or directory/.test(m))
-      throw new ConmanError('ENOTFOUND', `${rt}: ${m}: OCI runtime attempted to invoke a command that was not found`);
-    if (/permission denied|exec format error/.test(m)) throw new ConmanError('ENOTEXEC', `${rt}: ${m}: OCI permission denied`);
-    throw new ConmanError('ERUNTIME', `${rt}: ${m}`);
-  }
+  if (err) throw runcExecError(ctx, err);
   return code;
+}
+
+function runcExecError(ctx: Context, err: string): ConmanError {
+  const m = err.replace(/^(runc )?exec failed: /, '');
+  const rt = path.basename(ctx.runtime);
+  if (/executable file not found|no such file or directory/.test(m))
+    return new ConmanError('ENOTFOUND', `${rt}: ${m}: OCI runtime attempted to invoke a command that was not found`);
+  if (/permission denied|exec format error/.test(m)) return new ConmanError('ENOTEXEC', `${rt}: ${m}: OCI permission denied`);
+  return new ConmanError('ERUNTIME', `${rt}: ${m}`);
+}
+
+/**
+ * exec -t: `runc exec -t` needs a controlling terminal, which CI jobs, cron and `setsid` don't have. So
+ * runc runs under a pseudo-terminal of conman's own (node-pty, as the shim does for run -t), sized like the
+ * user's terminal, and conman relays: the user's keys in (raw when stdin is a terminal), the output out.
+ */
+async function execUnderPty(runtime: string, args: string[], interactive: boolean, pidFile: string): Promise<number> {
+  const req = createRequire(import.meta.url);
+  const pty = req('node-pty') as typeof import('node-pty');
+  const cols = process.stdout.columns || 80;
+  const rows = process.stdout.rows || 24;
+  const p = pty.spawn(runtime, args, { name: process.env.TERM || 'xterm', cols, rows, env: process.env as Record<string, string> });
+  p.onData((d) => process.stdout.write(d));
+  const onResize = () => p.resize(process.stdout.columns || cols, process.stdout.rows || rows);
+  process.stdout.on('resize', onResize);
+  const stdin = process.stdin;
+  const raw = interactive && stdin.isTTY;
+  if (raw) stdin.setRawMode(true);
+  const onIn = (d: Buffer) => p.write(d);
+  const onEnd = () => p.write('\x04'); // EOF typed at the terminal
+  let exited = false;
+  const done = new Promise<{ exitCode: number; signal?: number }>((resolve) =>
+    p.onExit((e) => {
+      exited = true;
+      resolve(e);
+    }),
+  );
+  if (interactive) {
+    // Input only once runc has started the process (it writes the pid file after setting its terminal up):
+    // bytes typed into the pty before runc made it raw are taken by the pty's own line discipline.
+    const until = Date.now() + 10_000;
+    while (!exited && !fs.existsSync(pidFile) && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+    stdin.on('data', onIn);
+    stdin.on('end', onEnd);
+  }
+  const e = await done;
+  process.stdout.off('resize', onResize);
+  if (interactive) {
+    stdin.off('data', onIn);
+    stdin.off('end', onEnd);
+    stdin.pause();
+  }
+  if (raw) stdin.setRawMode(false);
+  return e.signal ? 128 + e.signal : e.exitCode;
 }
