@@ -210,3 +210,18 @@ test('exec -t and -it work without a controlling terminal (CI, cron, setsid), an
   assert.match(s.ok(['ps', '--format', '{{.Names}} {{.State}}']), /^compat-exect running$/m);
   s.ok(['rm', '-f', '-t', '0', 'compat-exect']);
 });
+
+test('run | head: a foreground container whose reader went away is stopped (and removed with --rm), as podman does', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { CONMAN } = await import('./lib/conman.js');
+  const s = cstore('compat-pipe');
+  const r = spawnSync(
+    'bash',
+    ['-c', `"${CONMAN}" run --rm --name compat-yes --stop-timeout 1 --network none "${IMG()}" sh -c 'while :; do echo y; done' | head -1; echo "rc=\${PIPESTATUS[0]}"`],
+    { env: s.env, encoding: 'utf8', timeout: 60_000 },
+  );
+  assert.equal(r.stdout, 'y\nrc=141\n', r.stderr);
+  for (let i = 0; i < 100 && s.ok(['ps', '-a', '-q']) !== ''; i++) await new Promise((res) => setTimeout(res, 100));
+  assert.equal(s.ok(['ps', '-a', '-q']), '', 'the container is stopped and removed');
+  assert.deepEqual(s.mounts(), []);
+});

@@ -46,7 +46,7 @@ export const runCommand: Command = {
       // podman: warn and go on (a pipeline is never hung: stdin's EOF still reaches the container)
       if (o.tty && interactive && !process.stdin.isTTY)
         ctx.warn('The input device is not a TTY. The --tty and --interactive flags might not work properly');
-      fg.wireOutput(shim, !!(o.tty && interactive), streams, !o.tty && a.sigProxy !== false);
+      fg.wireOutput(shim, !!(o.tty && interactive), streams, !o.tty && a.sigProxy !== false, () => lc.stopContainer(ctx, rec.id));
     }
     try {
       await lc.startContainer(ctx, rec.id, {

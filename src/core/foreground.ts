@@ -60,15 +60,31 @@ function makeRaw(): void {
   });
 }
 
-export function wireOutput(shim: FrameClient, rawTerminal = false, streams?: Set<string>, sigProxy = false): void {
+export function wireOutput(
+  shim: FrameClient,
+  rawTerminal = false,
+  streams?: Set<string>,
+  sigProxy = false,
+  onBrokenPipe?: () => Promise<unknown>,
+): void {
   if (sigProxy) proxySignals(shim);
   if (rawTerminal && process.stdin.isTTY) makeRaw();
-  // a reader that went away (`conman run ... | head -1`): end like a process killed by SIGPIPE; the container
-  // runs on (its output still goes to the log) and the shim still does its cleanup
+  // a reader that went away (`conman run ... | head -1`): end like a process killed by SIGPIPE. A foreground
+  // run stops its container first, as podman does (onBrokenPipe), so `run --rm IMG yes | head` leaves nothing
+  // spinning; an attach leaves it running. The shim still does the cleanup (and --rm).
+  let broke = false;
   const broken = (e: NodeJS.ErrnoException) => {
-    if (e.code !== 'EPIPE') return;
-    shim.detach();
-    process.exit(141);
+    if (e.code !== 'EPIPE' || broke) return;
+    broke = true;
+    shim.onOutput = () => {};
+    if (!onBrokenPipe) {
+      shim.detach();
+      process.exit(141);
+    }
+    onBrokenPipe().then(
+      () => process.exit(141),
+      () => process.exit(141),
+    );
   };
   process.stdout.on('error', broken);
   process.stderr.on('error', broken);
