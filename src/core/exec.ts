@@ -5,6 +5,7 @@
  * error line can be replaced by conman's message; runc's exit status 255 with an `exec failed` error maps to
  * 127 (not found), 126 (not executable) or 125.
  */
+import { lastRuncError } from './runc-log.js';
 import { createRequire } from 'node:module';
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -27,22 +28,6 @@ export interface ExecOptions {
   user?: string;
 }
 
-function lastRuncError(file: string): string | undefined {
-  try {
-    const lines = fs.readFileSync(file, 'utf8').trim().split('\n');
-    for (let i = lines.length - 1; i >= 0; i--) {
-      try {
-        const j = JSON.parse(lines[i]!);
-        if (j.level === 'error' && j.msg) return String(j.msg);
-      } catch {
-        /* skip */
-      }
-    }
-  } catch {
-    /* none */
-  }
-  return undefined;
-}
 
 /** Files of exec sessions whose CLI was killed (exec-<pid>-<tag>.json/.log with that pid gone) are removed. */
 function sweepExecFiles(vdir: string): void {

@@ -11,6 +11,7 @@
  * container's pipes (backpressure onto the container, as with a plain pipe). Other attach clients get a
  * bounded buffer and are dropped when they fall 8 MB behind, so they can never block the container.
  */
+import { lastRuncError } from '../core/runc-log.js';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -221,19 +222,8 @@ function markStarted(pid: number): void {
 }
 
 function runcError(): string {
-  try {
-    const lines = fs.readFileSync(cfg!.runcLog, 'utf8').trim().split('\n');
-    for (let i = lines.length - 1; i >= 0; i--) {
-      try {
-        const j = JSON.parse(lines[i]!);
-        if (j.level === 'error' && j.msg) return String(j.msg);
-      } catch {
-        /* not json */
-      }
-    }
-  } catch {
-    /* no log */
-  }
+  const logged = lastRuncError(cfg!.runcLog);
+  if (logged) return logged;
   return runcStderr.trim() || 'the OCI runtime failed without a message';
 }
 
