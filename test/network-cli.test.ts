@@ -5,7 +5,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
-import dgram from 'node:dgram';
+import { udpAsk } from './lib/udp.js';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -66,22 +66,6 @@ async function waitHttp(port: number, p: string): Promise<string> {
   throw last;
 }
 
-function udpAsk(port: number, msg: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = dgram.createSocket('udp4');
-    const timer = setTimeout(() => {
-      s.close();
-      reject(new Error('udp timeout'));
-    }, 5000);
-    s.on('message', (m) => {
-      clearTimeout(timer);
-      s.close();
-      resolve(m.toString());
-    });
-    s.send(msg, port, '127.0.0.1');
-  });
-}
-
 const netnsOf = (s: Store, id: string) => path.join(s.runroot, 'networks', 'ctr', id, 'netns');
 
 /** What a container's network could leave behind on the host. */
@@ -129,7 +113,7 @@ test('published ports (TCP and UDP) are reachable from 127.0.0.1; port lists the
   );
   children.push(udp);
   await new Promise((r) => udp.stdout!.once('data', r));
-  assert.equal(await udpAsk(up, 'hi'), 'echo:hi');
+  assert.equal(await udpAsk('127.0.0.1', up, 'hi'), 'echo:hi');
   udp.kill('SIGKILL');
   const ports = ok(s, ['port', 'web']).split('\n').sort();
   assert.deepEqual(ports, [`53/udp -> 127.0.0.1:${up}`, `80/tcp -> 127.0.0.1:${tp}`]);

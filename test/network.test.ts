@@ -6,7 +6,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
-import dgram from 'node:dgram';
+import { udpAsk } from './lib/udp.js';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -71,22 +71,6 @@ function tcpGet(host: string, port: number): Promise<string> {
     s.on('data', (d) => (out += d));
     s.on('end', () => resolve(out));
     s.on('error', reject);
-  });
-}
-
-function udpAsk(host: string, port: number, msg: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = dgram.createSocket('udp4');
-    const timer = setTimeout(() => {
-      s.close();
-      reject(new Error('udp timeout'));
-    }, 5000);
-    s.on('message', (m) => {
-      clearTimeout(timer);
-      s.close();
-      resolve(m.toString());
-    });
-    s.send(msg, port, host);
   });
 }
 
