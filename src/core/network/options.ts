@@ -10,6 +10,7 @@ import { conflistFile, DEFAULT_NETWORK, infoFromConflist, readConflist } from '.
 import { contains, parseCidr, parseIp } from './ipv4.js';
 import { parsePublish, publishAll, type PortMapping } from './ports.js';
 import { parseAddHost } from './files.js';
+import type { NetworkRequest } from './index.js';
 
 export interface NetFlags {
   network?: string;
@@ -23,16 +24,11 @@ export interface NetFlags {
   addHost?: string[];
 }
 
-export interface NetExtra {
+/** What a container's record keeps of its network flags: the request fields setupNetwork takes, plus -P. */
+export type NetExtra = Pick<NetworkRequest, 'ip' | 'aliases' | 'dns' | 'dnsSearch' | 'dnsOptions' | 'addHosts'> & {
   ports: PortMapping[];
   publishAll?: boolean;
-  ip?: string;
-  aliases?: string[];
-  dns?: string[];
-  dnsSearch?: string[];
-  dnsOptions?: string[];
-  addHosts?: string[];
-}
+};
 
 /** Validates the flags; returns the network mode to store and the extra settings. Throws on bad input. */
 export function parseNetFlags(ctx: Context, f: NetFlags): { network: string; extra: NetExtra } {
