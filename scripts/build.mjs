@@ -31,7 +31,12 @@ const common = {
   // `import()` of anything left outside the bundle (node: built-ins, node-pty) becomes require(): the code-cache
   // loader runs the bundle through vm.Script, where a real dynamic import needs an experimental hook.
   supported: { 'dynamic-import': false },
+  // graceful-fs (pulled in by proper-lockfile) patches fs at load: see src/shim/lite/plain-fs.cjs
+  alias: { 'graceful-fs': './src/shim/lite/plain-fs.cjs' },
 };
+// The shim starts once per container: it also writes atomically without write-file-atomic's crypto and
+// signal-exit (src/shim/lite/write-atomic.cjs).
+const shimAlias = { ...common.alias, 'write-file-atomic': './src/shim/lite/write-atomic.cjs' };
 
 // Build into a fresh directory beside dist/ and swap it in at the end, so that conman processes (and test
 // runs) using dist/ never see it half-written.
@@ -45,7 +50,7 @@ if (fs.existsSync('src/prespawn-entry.ts')) {
   await build({ ...common, entryPoints: ['src/prespawn-entry.ts'], outfile: `${out}/prespawn.cjs` });
 }
 if (fs.existsSync('src/shim/shim.ts')) {
-  await build({ ...common, entryPoints: ['src/shim/shim.ts'], outfile: `${out}/shim.js` });
+  await build({ ...common, alias: shimAlias, entryPoints: ['src/shim/shim.ts'], outfile: `${out}/shim.js` });
 }
 // rename(2) cannot replace a non-empty directory: move the old one aside first, then drop it.
 const old = `dist.old-${process.pid}`;

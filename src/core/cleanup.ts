@@ -123,8 +123,22 @@ function writeTombstone(ctx: Context, rec: ContainerRecord): void {
     const dir = tombstoneDir(ctx);
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, rec.id), `${rec.state.exitCode}\n`);
-    const old = Date.now() - 3600_000;
+    // old entries are swept at most every ten minutes (the mtime of .swept says when), not on every removal:
+    // a loop of `run --rm` leaves hundreds of them, and stat-ing them all each time cost more than the rest
+    // of the cleanup
+    const swept = path.join(dir, '.swept');
+    let last = 0;
+    try {
+      last = fs.statSync(swept).mtimeMs;
+    } catch {
+      /* never swept */
+    }
+    const now = Date.now();
+    if (now - last < 600_000) return;
+    fs.writeFileSync(swept, '');
+    const old = now - 3600_000;
     for (const f of fs.readdirSync(dir)) {
+      if (f === '.swept') continue;
       try {
         if (fs.statSync(path.join(dir, f)).mtimeMs < old) fs.rmSync(path.join(dir, f), { force: true });
       } catch {

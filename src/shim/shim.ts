@@ -20,6 +20,8 @@ import { spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { frame, FrameReader, STDIN, STDOUT, STDERR, CONTROL, EXIT } from './frames.js';
 import { native } from '../core/native.js';
+// in this bundle, src/shim/lite/write-atomic.cjs (scripts/build.mjs)
+import { writeFileAtomicSync } from '../storage/atomic.js';
 
 /** `... run --pid-file P -b B ID` → `... run -d --pid-file P -b B ID` */
 function detachedArgs(args: string[]): void {
@@ -435,15 +437,6 @@ function signalName(n: number): string {
   return Object.keys(os_signals).find((k) => os_signals[k] === n) ?? 'SIGKILL';
 }
 
-function writeAtomic(file: string, data: string, durable = true): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  const fd = fs.openSync(tmp, 'w');
-  fs.writeSync(fd, data);
-  if (durable) fs.fsyncSync(fd);
-  fs.closeSync(fd);
-  fs.renameSync(tmp, file);
-}
-
 async function finish(code: number): Promise<void> {
   if (finished) return;
   finished = true;
@@ -466,7 +459,7 @@ async function finish(code: number): Promise<void> {
     }
   }
   try {
-    writeAtomic(c.exitPath, JSON.stringify(exit) + '\n', !c.autoRemove);
+    writeFileAtomicSync(c.exitPath, JSON.stringify(exit) + '\n', undefined, !c.autoRemove);
   } catch (e) {
     error = `cannot write exit file: ${(e as Error).message}`;
   }
