@@ -48,9 +48,11 @@ export async function setupNetworkHook(ctx: Context, rec: ContainerRecord): Prom
 
 export async function teardownNetworkHook(ctx: Context, rec: ContainerRecord): Promise<void> {
   if (rec.config.network === 'host') return;
-  // nothing set up (--network none, or torn down already): don't load the network code (the shim's exit path)
-  if (!fs.existsSync(path.join(ctx.runroot, 'networks', 'ctr', rec.id)) && !rec.config.extra?.netStatus) return;
-  const { teardownNetwork } = await import('./network/index.js');
-  await teardownNetwork(ctx, rec.id);
+  // nothing set up (--network none, or torn down already): don't load the network code (the shim's exit path;
+  // teardownNetwork would return at the same check)
+  if (fs.existsSync(path.join(ctx.runroot, 'networks', 'ctr', rec.id))) {
+    const { teardownNetwork } = await import('./network/index.js');
+    await teardownNetwork(ctx, rec.id);
+  }
   if (rec.config.extra?.netStatus) delete rec.config.extra.netStatus; // cleanupContainer/rm persist the record
 }
