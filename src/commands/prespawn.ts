@@ -34,7 +34,6 @@ export function prespawnFor(argv: string[], installDir: string): void {
     const { spawnShim } = require('../core/shim-client.js') as typeof import('../core/shim-client.js');
     const pre = spawnShim({ installDir } as import('../core/context.js').Context);
     pre.sock.unref();
-    pre.child.unref();
     slot.__conmanPrespawned = pre;
   } catch {
     slot.__conmanPrespawned = undefined;
@@ -44,9 +43,6 @@ export function prespawnFor(argv: string[], installDir: string): void {
 export function takePrespawned(): ShimHandle | undefined {
   const p = slot.__conmanPrespawned ?? undefined;
   slot.__conmanPrespawned = null;
-  if (p) {
-    p.sock.ref();
-    p.child.ref();
-  }
+  if (p) p.sock.ref();
   return p;
 }

@@ -1,5 +1,5 @@
 /**
- * The native addon (native/conman_native.c): mount, umount, mknod, xattrs, subreaper, waitpid, pipe —
+ * The native addon (native/conman_native.c): mount, umount, mknod, xattrs, subreaper, waitpid, pipe, spawn —
  * the system calls Node does not expose. Loaded lazily so commands that need none of them don't pay for it.
  */
 import { createRequire } from 'node:module';
@@ -19,6 +19,13 @@ export interface Native {
   netnsCreate(path: string): void;
   /** pipe2(O_CLOEXEC), optionally F_SETPIPE_SZ (best effort): [readFd, writeFd] (the shim's container stdio: real pipes, not Node's socketpairs) */
   pipe(size?: number): [number, number];
+  /** socketpair(AF_UNIX, SOCK_STREAM), both ends O_CLOEXEC */
+  socketpair(): [number, number];
+  /**
+   * vfork + execvpe (no copy of this process, unlike child_process): child fd i = fds[i] (-1: /dev/null), default
+   * signal dispositions, own session if setsid. env null: this process's. The caller reaps the child.
+   */
+  spawn(file: string, argv: string[], env: string[] | null, fds: number[], setsid?: boolean, cwd?: string | null): number;
 }
 
 export const MS_RDONLY = 1;

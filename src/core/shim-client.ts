@@ -3,13 +3,13 @@
  * its start config, wait for `started`/`failed`, stream frames, get the exit code. `run` spawns the shim
  * first thing so node's startup in the shim overlaps the CLI's own work (image lookup, mount, spec).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { Context } from './context.js';
 import { frame, FrameReader, CONTROL, EXIT, STDIN } from '../shim/frames.js';
 import type { ShimConfig } from '../shim/shim.js';
+import { native } from './native.js';
 
 /** V8 flags that keep a shim small (measured: see docs/DESIGN.md). */
 export const SHIM_NODE_FLAGS = ['--max-old-space-size=16', '--max-semi-space-size=1', '--v8-pool-size=0', '--stack-size=400'];
@@ -75,24 +75,34 @@ export class FrameClient {
 }
 
 export class ShimHandle extends FrameClient {
-  readonly child: ChildProcess;
+  readonly pid: number;
 
   constructor(ctx: Context) {
-    const env = { ...process.env };
-    delete env.NODE_EXTRA_CA_CERTS;
-    delete env.NODE_OPTIONS;
-    const child = spawn(process.execPath, [...SHIM_NODE_FLAGS, path.join(ctx.installDir, 'dist', 'shim.js')], {
-      detached: true,
-      stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
-      env,
-    });
-    child.on('error', () => {});
-    super(child.stdio[3] as net.Socket);
-    this.child = child;
-  }
-
-  get pid(): number {
-    return this.child.pid ?? 0;
+    // spawned by the native addon (vfork + exec: child_process would copy this whole process, and loading it
+    // costs ~3.5 ms on every `run`), in its own session, stdio /dev/null, fd 3 one end of a socketpair
+    const n = native(ctx.installDir);
+    const [mine, theirs] = n.socketpair();
+    const env: string[] = [];
+    for (const [k, v] of Object.entries(process.env)) if (k !== 'NODE_EXTRA_CA_CERTS' && k !== 'NODE_OPTIONS' && v !== undefined) env.push(`${k}=${v}`);
+    let pid: number;
+    try {
+      pid = n.spawn(process.execPath, [process.execPath, ...SHIM_NODE_FLAGS, path.join(ctx.installDir, 'dist', 'shim.js')], env, [-1, -1, -1, theirs], true);
+    } finally {
+      fs.closeSync(theirs);
+    }
+    super(new net.Socket({ fd: mine, readable: true, writable: true }));
+    this.pid = pid;
+    // the shim is this process's child until this process exits: reap it if it ends first, so that nobody
+    // (waitCleanedUp, a zombie in ps) takes it for alive
+    const reap = () => {
+      try {
+        if (n.waitpid(pid, true)) process.removeListener('SIGCHLD', reap);
+      } catch {
+        process.removeListener('SIGCHLD', reap); // ECHILD: reaped already
+      }
+    };
+    process.on('SIGCHLD', reap);
+    this.sock.once('close', () => setTimeout(reap, 5).unref());
   }
 
   /** Sends the config; resolves when runc's pid file appeared, rejects with runc's error otherwise. */
@@ -107,10 +117,9 @@ export class ShimHandle extends FrameClient {
     });
   }
 
-  /** Lets the shim run on alone: closes fd 3 and forgets the child. */
+  /** Lets the shim run on alone: closes fd 3. */
   override detach(): void {
     this.sock.destroy();
-    this.child.unref();
   }
 
   /** Abandons a shim that was never given a container (it exits when fd 3 closes). */

@@ -1,7 +1,7 @@
 /**
  * conman's per-container shim (dist/shim.js). Spawned detached by the CLI with fd 3 a socketpair speaking
  * the frame protocol of ./frames.ts. It receives its start config as the first control frame, runs
- * `runc run --pid-file P -b BUNDLE ID` in the foreground as its child, reports {type:'started',pid} or
+ * `runc run --pid-file P -b BUNDLE ID` as its child, reports {type:'started',pid} or
  * {type:'failed',error} on fd 3, writes the k8s-file log, serves the attach socket, and when runc exits
  * writes exit.json atomically, runs the container's cleanup (unmount, network teardown, --rm), sends the
  * exit frame and ends. It holds no lock while the container runs.
@@ -16,7 +16,6 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { frame, FrameReader, STDIN, STDOUT, STDERR, CONTROL, EXIT } from './frames.js';
 import { native } from '../core/native.js';
@@ -246,7 +245,11 @@ function listen(c: ShimConfig): void {
   }
   try {
     fs.rmSync(c.attachPath, { force: true });
-    server.listen(p);
+    // listen() first loads node's cluster module (and through it child_process: ~4 ms per container) only to
+    // learn that this is not a cluster worker; _listen2 is the step listen() takes next in a primary
+    const internal = server as unknown as { _listen2?: (path: string, port: number, addressType: number, backlog: number) => void };
+    if (typeof internal._listen2 === 'function') internal._listen2(p, -1, -1, 64);
+    else server.listen(p);
     server.unref();
   } catch {
     /* attach unavailable; the run still works */
@@ -262,7 +265,7 @@ function start(c: ShimConfig): void {
   setImmediate(() => listen(c));
   logFd = fs.openSync(c.logPath, 'a');
   const args = ['--root', c.runcRoot, '--log', c.runcLog, '--log-format', 'json', 'run', '--pid-file', c.pidFile, '-b', c.bundle, c.id];
-  let onExit: (code: number | null, signal: NodeJS.Signals | null) => void;
+  let onExit!: (code: number | null, signal: NodeJS.Signals | null) => void;
   const exited = new Promise<number>((resolve) => {
     onExit = (code, signal) => resolve(code ?? 128 + (signal ? (os_signals[signal] ?? 0) : 0));
   });
@@ -300,7 +303,15 @@ function start(c: ShimConfig): void {
     const [errR, errW] = n.pipe();
     const [inR, inW] = c.stdin ? n.pipe() : [-1, -1];
     detachedArgs(args);
-    const child = spawn(c.runtime, args, { stdio: [c.stdin ? inR : 'ignore', outW, errW], cwd: c.bundle });
+    // runc is spawned by the native addon (vfork: node's child_process would copy this process and costs
+    // ~3.5 ms to load) and reaped below with the container
+    let runcPid = 0;
+    let spawnError: Error | undefined;
+    try {
+      runcPid = n.spawn(c.runtime, [c.runtime, ...args], null, [c.stdin ? inR : -1, outW, errW], false, c.bundle);
+    } catch (e) {
+      spawnError = e as Error;
+    }
     for (const fd of [outW, errW, inR]) if (fd >= 0) fs.closeSync(fd);
     const out = new net.Socket({ fd: outR, readable: true, writable: false });
     const err = new net.Socket({ fd: errR, readable: true, writable: false });
@@ -341,47 +352,58 @@ function start(c: ShimConfig): void {
       // a pipe has no shutdown(2): EOF is closing it once the data before it is written
       endStdin = () => sink.write(Buffer.alloc(0), () => sink.destroy());
     }
-    let runcExited = false;
+    // the shim is a subreaper: runc is its child, and when runc exits the container's init (and any orphan of
+    // its setup) is reparented here. Statuses reaped before the container's pid is known are kept for it.
+    const reaped = new Map<number, number>();
+    const statusOf = (r: { code: number; signal: number }) => (r.signal ? 128 + r.signal : r.code);
+    const containerExited = (status: number) => {
+      exitStatus = status;
+      // the pipes close when the container's last process is gone; don't wait forever for a stray holder
+      setTimeout(() => {
+        out.destroy();
+        err.destroy();
+      }, 2000).unref();
+      done();
+    };
+    const runcExited = (status: number) => {
+      const pid = status === 0 ? readPid() : 0;
+      if (!pid) {
+        out.destroy();
+        err.destroy();
+        onExit(status, null);
+        return;
+      }
+      markStarted(pid);
+      const early = reaped.get(pid);
+      if (early !== undefined) containerExited(early);
+    };
     const reap = () => {
-      if (!runcExited || exitStatus !== undefined) return;
+      if (exitStatus !== undefined) return;
       for (;;) {
         let r: { pid: number; code: number; signal: number } | null;
         try {
-          r = n.waitpid(-1, true); // also reaps orphans of the container's setup that ended up here
+          r = n.waitpid(-1, true);
         } catch {
           r = null; // ECHILD
         }
         if (!r) break;
-        if (r.pid === containerPid) {
-          exitStatus = r.signal ? 128 + r.signal : r.code;
-          // the pipes close when the container's last process is gone; don't wait forever for a stray holder
-          setTimeout(() => {
-            out.destroy();
-            err.destroy();
-          }, 2000).unref();
-          done();
+        if (r.pid === runcPid) runcExited(statusOf(r));
+        else if (r.pid === containerPid) {
+          containerExited(statusOf(r));
           break;
-        }
+        } else if (!containerPid && reaped.size < 64) reaped.set(r.pid, statusOf(r));
       }
     };
-    process.on('SIGCHLD', reap);
-    setInterval(reap, 1000); // a missed SIGCHLD costs at most a second
-    child.on('error', (e) => {
-      runcStderr += `cannot run ${c.runtime}: ${e.message}`;
+    if (spawnError) {
+      runcStderr += `cannot run ${c.runtime}: ${spawnError.message}`;
+      out.destroy();
+      err.destroy();
       onExit(127, null);
-    });
-    child.on('exit', (code, signal) => {
-      runcExited = true;
-      const pid = code === 0 ? readPid() : 0;
-      if (!pid) {
-        out.destroy();
-        err.destroy();
-        onExit(code ?? 128 + (signal ? (os_signals[signal] ?? 0) : 0), null);
-        return;
-      }
-      markStarted(pid);
-      reap();
-    });
+    } else {
+      process.on('SIGCHLD', reap);
+      setInterval(reap, 1000); // a missed SIGCHLD costs at most a second
+      reap(); // runc may be done already
+    }
   }
   const check = () => {
     if (started) return;
