@@ -5,7 +5,7 @@
  * --sig-proxy, and the exit code, which the shim sends after its cleanup (so `run --rm` returns only when
  * the container is gone). If the socket breaks, falls back to the container's recorded state.
  */
-import { spawnSync } from 'node:child_process';
+import { childProcess } from './lazy.js';
 import type { Context } from './context.js';
 import { ConmanError } from './errors.js';
 import { CONTROL, STDIN, STDOUT } from '../shim/frames.js';
@@ -46,7 +46,7 @@ function makeRaw(): void {
   process.stdin.setRawMode(true);
   if (process.stdout.isTTY) {
     try {
-      spawnSync('stty', ['-opost'], { stdio: [0, 'ignore', 'ignore'] });
+      childProcess().spawnSync('stty', ['-opost'], { stdio: [0, 'ignore', 'ignore'] });
     } catch {
       /* no stty: \r\r\n looks the same on a screen */
     }

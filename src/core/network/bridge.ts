@@ -9,7 +9,7 @@
  *         CONMAN-ISOLATION: `-o BR -j DROP` (a packet from one conman bridge to another is dropped)
  * nat:    POSTROUTING: `-s SUBNET ! -o BR -j MASQUERADE`
  */
-import { spawnSync } from 'node:child_process';
+import { childProcess } from '../lazy.js';
 import fs from 'node:fs';
 import { ConmanError } from '../errors.js';
 
@@ -34,7 +34,7 @@ export function bridgePorts(bridge: string): string[] {
 }
 
 function run(cmd: string, args: string[], input?: string): { ok: boolean; out: string; err: string } {
-  const r = spawnSync(cmd, args, { input: input ?? '', timeout: 60_000 });
+  const r = childProcess().spawnSync(cmd, args, { input: input ?? '', timeout: 60_000 });
   if (r.error) throw new ConmanError('ENETWORK', `${cmd}: ${r.error.message}`, { hint: 'install iproute2 and iptables' });
   return { ok: r.status === 0, out: r.stdout.toString(), err: r.stderr.toString().trim() };
 }

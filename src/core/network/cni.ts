@@ -4,7 +4,7 @@
  * network configuration on stdin. A conflist is a chain: ADD runs the plugins in order, each getting the
  * previous plugin's result as `prevResult`; DEL runs them in reverse, each getting the cached ADD result.
  */
-import { spawnSync } from 'node:child_process';
+import { childProcess } from '../lazy.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ConmanError } from '../errors.js';
@@ -81,7 +81,7 @@ export function execPlugin(
   if (Object.keys(rc).length) conf.runtimeConfig = rc;
   if (prevResult) conf.prevResult = prevResult;
   const bin = findPlugin(plugin.type, dirs);
-  const r = spawnSync(bin, [], {
+  const r = childProcess().spawnSync(bin, [], {
     input: JSON.stringify(conf),
     env: {
       PATH: process.env.PATH || '/usr/sbin:/usr/bin:/sbin:/bin',

@@ -14,7 +14,7 @@
  *   <runroot>/networks/up/<net>               the network's bridge and rules were checked since boot
  * The hosts, resolv.conf and hostname files go to the container directory (or req.filesDir).
  */
-import { spawnSync } from 'node:child_process';
+import { childProcess } from '../lazy.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -400,7 +400,7 @@ async function teardownLocked(ctx: Context, id: string): Promise<void> {
     if (errors.length) errors = chainDel(st.list, st.plugins, inv, prev); // one retry (e.g. xtables lock)
     // A process still holding the namespace (e.g. something nsenter'ed into it) keeps the veth alive: delete it.
     const hostVeth = (st.result.interfaces ?? []).find((i) => !i.sandbox && /^veth/.test(i.name))?.name;
-    if (hostVeth && fs.existsSync(`/sys/class/net/${hostVeth}`)) spawnSync('ip', ['link', 'del', hostVeth], { timeout: 30_000 });
+    if (hostVeth && fs.existsSync(`/sys/class/net/${hostVeth}`)) childProcess().spawnSync('ip', ['link', 'del', hostVeth], { timeout: 30_000 });
     if (errors.length) {
       ctx.warn(`network teardown of ${st.name || st.id.slice(0, 12)}: ${errors.join('; ')} (will retry)`);
       writeJsonAtomic(stateFile(ctx, id), { ...st, netnsPath: undefined, delFailed: errors });

@@ -2,7 +2,7 @@
  * Persistent network namespaces as files: the native addon's netnsCreate (or, without it, `unshare --net=FILE
  * ip link set lo up`) bind-mounts a new namespace with lo up onto FILE. runc joins it by path; removing it is umount + unlink.
  */
-import { spawnSync } from 'node:child_process';
+import { childProcess } from '../lazy.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ConmanError } from '../errors.js';
@@ -28,7 +28,7 @@ export function createNetns(file: string, installDir = ''): void {
       });
     }
   }
-  const r = spawnSync('unshare', [`--net=${file}`, 'ip', 'link', 'set', 'lo', 'up'], { timeout: 30_000 });
+  const r = childProcess().spawnSync('unshare', [`--net=${file}`, 'ip', 'link', 'set', 'lo', 'up'], { timeout: 30_000 });
   if (r.error || r.status !== 0) {
     removeNetns(file, '');
     const msg = r.error?.message ?? r.stderr.toString().trim();
@@ -57,7 +57,7 @@ export function removeNetns(file: string, installDir: string): void {
       if (!installDir) throw new Error('no addon');
       native(installDir).umount(file, MNT_DETACH);
     } catch {
-      spawnSync('umount', ['-l', file]);
+      childProcess().spawnSync('umount', ['-l', file]);
     }
   }
   fs.rmSync(file, { force: true });
