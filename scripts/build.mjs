@@ -65,19 +65,10 @@ if (fs.existsSync('src/shim/shim.ts')) {
 // esbuild's __toESM copies every property of a module (node:fs has ~100) into a fresh namespace object at
 // each import site: with ~60 modules importing fs, path and friends that is ~3 ms of every start. The copy
 // is a set of getters onto the module, so one per (module, mode) serves every site: memoize it.
-//
-// Every bundle is also kept pure ASCII. esbuild escapes non-ASCII in strings but leaves it in the comments
-// it keeps, and one such character makes V8 hold the whole source as a two-byte string: twice the memory,
-// and slower scanning for each lazily compiled function. \uXXXX is the same character in a string, regex,
-// template or identifier, and in a comment nothing changes.
-function postProcess(file) {
-  let text = fs.readFileSync(file, 'utf8');
-  text = text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+function memoizeToESM(file) {
+  const text = fs.readFileSync(file, 'utf8');
   const helper = 'var __toESM = (mod, isNodeMode, target) =>';
-  if (!text.includes(helper)) {
-    fs.writeFileSync(file, text);
-    return;
-  }
+  if (!text.includes(helper)) return;
   const memo =
     'var __toESMmemo = [new WeakMap(), new WeakMap()], __toESM = (mod, isNodeMode, target) => {\n' +
     '  if (target || mod == null || (typeof mod !== "object" && typeof mod !== "function")) return __toESM1(mod, isNodeMode, target);\n' +
@@ -88,7 +79,7 @@ function postProcess(file) {
     '};\n';
   fs.writeFileSync(file, text.replace(helper, `${memo}var __toESM1 = (mod, isNodeMode, target) =>`));
 }
-for (const f of ['cli.cjs', 'shim.js', 'prespawn.cjs', 'undici.cjs']) if (fs.existsSync(`${out}/${f}`)) postProcess(`${out}/${f}`);
+for (const f of ['cli.cjs', 'shim.js', 'prespawn.cjs']) if (fs.existsSync(`${out}/${f}`)) memoizeToESM(`${out}/${f}`);
 
 // rename(2) cannot replace a non-empty directory: move the old one aside first, then drop it.
 const old = `dist.old-${process.pid}`;
