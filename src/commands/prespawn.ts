@@ -10,7 +10,8 @@ import type { ShimHandle } from '../core/shim-client.js';
 // their own copy of this module
 const slot = globalThis as { __conmanPrespawned?: ShimHandle | null };
 
-function commandWord(argv: string[]): string[] {
+/** The first two words of a command line that are not options (nor the values of the global options that take one). */
+export function commandWord(argv: string[]): string[] {
   const words: string[] = [];
   for (let i = 0; i < argv.length && words.length < 2; i++) {
     const a = argv[i]!;
