@@ -87,13 +87,25 @@ if (fs.existsSync('dist')) fs.renameSync('dist', old);
 fs.renameSync(out, 'dist');
 fs.rmSync(old, { recursive: true, force: true });
 
-// Warm the code cache in place (V8 keeps the script's file name in it) with a command that compiles most
-// of the startup path; the loader writes it beside the bundle with a rename.
+// Warm the code cache in place (V8 keeps the script's file name in it) with commands that compile most of the
+// common paths, in one process (src/entry.ts): `ps -a`, `images`, and a `run` that goes as far as it can
+// without an image (options, the handler, the store, the image lookup). The loader writes the cache beside
+// the bundle with a rename.
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'conman-build-'));
-const warmEnv = { ...process.env, CONMAN_WRITE_CODE_CACHE: '1', CONMAN_ROOT: path.join(tmp, 'root') };
+const warmEnv = {
+  ...process.env,
+  CONMAN_WRITE_CODE_CACHE: '1',
+  CONMAN_ROOT: path.join(tmp, 'root'),
+  CONMAN_RUNROOT: path.join(tmp, 'run'),
+  CONMAN_WARM_COMMANDS: JSON.stringify([
+    ['ps', '-a'],
+    ['images'],
+    ['run', '--rm', '--pull', 'never', '--network', 'none', 'conman-warm-up.invalid/none', 'true'],
+  ]),
+};
 delete warmEnv.NODE_EXTRA_CA_CERTS;
 try {
-  execFileSync(process.execPath, ['dist/conman.js', 'ps', '-a'], { env: warmEnv, stdio: 'ignore' });
+  execFileSync(process.execPath, ['dist/conman.js'], { env: warmEnv, stdio: 'ignore' });
 } catch {
   try {
     execFileSync(process.execPath, ['dist/conman.js', '--help'], { env: warmEnv, stdio: 'ignore' });
