@@ -137,6 +137,31 @@ test('bad input exits 125 with a clear message and creates nothing', () => {
   assert.equal(s.ok(['ps', '-a', '-q']), '');
 });
 
+test("the shim keeps none of its caller's descriptors; the container starts with default signal dispositions", async () => {
+  const s = cstore('crb-fds');
+  // fd 5: a pipe the caller hands down without O_CLOEXEC (as a CI runner or a shell's `5>` would). Its reader
+  // sees EOF only when every process holding it has closed it: the CLI when it exits, and a shim that kept it
+  // would hold it for the container's whole life.
+  const cli = spawn(CONMAN, ['run', '-d', '--name', 'crb-fd', IMG(), 'sleep', '1000'], {
+    env: s.env,
+    stdio: ['ignore', 'pipe', 'pipe', 'ignore', 'ignore', 'pipe'],
+  });
+  const extra = cli.stdio[5] as NodeJS.ReadableStream;
+  extra.resume();
+  const eof = new Promise<void>((r) => extra.once('end', () => r()));
+  const code = await new Promise<number | null>((r) => cli.once('exit', (c) => r(c)));
+  assert.equal(code, 0);
+  const timeout = new Promise<string>((r) => setTimeout(() => r('timeout'), 10000).unref());
+  assert.notEqual(await Promise.race([eof.then(() => 'eof'), timeout]), 'timeout', 'nobody holds the caller\'s fd 5 after the CLI exited');
+  assert.ok(alive(inspect(s, 'crb-fd').State.Pid), 'while the container still runs');
+  s.ok(['rm', '-f', '-t', '0', 'crb-fd']);
+  // node ignores SIGPIPE; runc and the container must not inherit that (nor any other ignored signal)
+  // (grep itself: busybox sh leaves SIGQUIT ignored for a command it execs in its place)
+  const st = s.ok(['run', '--rm', IMG(), 'grep', '-E', '^Sig(Ign|Blk)', '/proc/self/status']);
+  assert.match(st, /SigIgn:\s+0000000000000000/);
+  assert.match(st, /SigBlk:\s+0000000000000000/);
+});
+
 test('ps reads state files only: it works with a runtime that does not exist', () => {
   const s = cstore('crb-psfiles');
   s.ok(['run', '-d', '--name', 'crb-ps', IMG(), 'sleep', '1000']);
