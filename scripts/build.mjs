@@ -34,9 +34,6 @@ const common = {
   // graceful-fs (pulled in by proper-lockfile) patches fs at load: see src/shim/lite/plain-fs.cjs
   alias: { 'graceful-fs': './src/shim/lite/plain-fs.cjs' },
 };
-// The shim starts once per container: it also writes atomically without write-file-atomic's crypto and
-// signal-exit (src/shim/lite/write-atomic.cjs).
-const shimAlias = { ...common.alias, 'write-file-atomic': './src/shim/lite/write-atomic.cjs' };
 
 // Build into a fresh directory beside dist/ and swap it in at the end, so that conman processes (and test
 // runs) using dist/ never see it half-written.
@@ -60,7 +57,7 @@ if (fs.existsSync('src/prespawn-entry.ts')) {
   await build({ ...common, entryPoints: ['src/prespawn-entry.ts'], outfile: `${out}/prespawn.cjs` });
 }
 if (fs.existsSync('src/shim/shim.ts')) {
-  await build({ ...common, alias: shimAlias, entryPoints: ['src/shim/shim.ts'], outfile: `${out}/shim.js` });
+  await build({ ...common, entryPoints: ['src/shim/shim.ts'], outfile: `${out}/shim.js` });
 }
 // esbuild's __toESM copies every property of a module (node:fs has ~100) into a fresh namespace object at
 // each import site: with ~60 modules importing fs, path and friends that is ~3 ms of every start. The copy

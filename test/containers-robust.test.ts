@@ -146,7 +146,7 @@ test("the shim keeps none of its caller's descriptors; the container starts with
     env: s.env,
     stdio: ['ignore', 'pipe', 'pipe', 'ignore', 'ignore', 'pipe'],
   });
-  const extra = cli.stdio[5] as NodeJS.ReadableStream;
+  const extra = (cli.stdio as unknown[])[5] as NodeJS.ReadableStream;
   extra.resume();
   const eof = new Promise<void>((r) => extra.once('end', () => r()));
   const code = await new Promise<number | null>((r) => cli.once('exit', (c) => r(c)));

@@ -19,7 +19,6 @@ import { createRequire } from 'node:module';
 import type { Readable, Writable } from 'node:stream';
 import { frame, FrameReader, STDIN, STDOUT, STDERR, CONTROL, EXIT } from './frames.js';
 import { native } from '../core/native.js';
-// in this bundle, src/shim/lite/write-atomic.cjs (scripts/build.mjs)
 import { writeFileAtomicSync } from '../storage/atomic.js';
 
 /** `... run --pid-file P -b B ID` → `... run -d --pid-file P -b B ID` */
