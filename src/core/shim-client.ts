@@ -10,6 +10,7 @@ import type { Context } from './context.js';
 import { frame, FrameReader, CONTROL, EXIT, STDIN } from '../shim/frames.js';
 import type { ShimConfig } from '../shim/shim.js';
 import { native } from './native.js';
+import { ConmanError } from './errors.js';
 
 /** V8 flags that keep a shim small (measured: see docs/DESIGN.md). */
 export const SHIM_NODE_FLAGS = ['--max-old-space-size=16', '--max-semi-space-size=1', '--v8-pool-size=0', '--stack-size=400'];
@@ -74,6 +75,26 @@ export class FrameClient {
   }
 }
 
+/** Shims this process spawned and has not reaped yet; one SIGCHLD listener for all of them (`start a b c ...`). */
+const unreaped = new Set<number>();
+let sigchld = false;
+
+function reapShims(n: ReturnType<typeof native>): void {
+  for (const pid of unreaped) {
+    try {
+      if (n.waitpid(pid, true)) unreaped.delete(pid);
+    } catch {
+      unreaped.delete(pid); // ECHILD: reaped already
+    }
+  }
+}
+
+function reapOnExit(n: ReturnType<typeof native>, pid: number): void {
+  unreaped.add(pid);
+  if (!sigchld) process.on('SIGCHLD', () => reapShims(n));
+  sigchld = true;
+}
+
 export class ShimHandle extends FrameClient {
   readonly pid: number;
 
@@ -87,6 +108,9 @@ export class ShimHandle extends FrameClient {
     let pid: number;
     try {
       pid = n.spawn(process.execPath, [process.execPath, ...SHIM_NODE_FLAGS, path.join(ctx.installDir, 'dist', 'shim.js')], env, [-1, -1, -1, theirs], true);
+    } catch (e) {
+      fs.closeSync(mine);
+      throw new ConmanError('ERUNTIME', `cannot start the conman shim (${process.execPath}): ${(e as Error).message}`, { cause: e });
     } finally {
       fs.closeSync(theirs);
     }
@@ -94,15 +118,8 @@ export class ShimHandle extends FrameClient {
     this.pid = pid;
     // the shim is this process's child until this process exits: reap it if it ends first, so that nobody
     // (waitCleanedUp, a zombie in ps) takes it for alive
-    const reap = () => {
-      try {
-        if (n.waitpid(pid, true)) process.removeListener('SIGCHLD', reap);
-      } catch {
-        process.removeListener('SIGCHLD', reap); // ECHILD: reaped already
-      }
-    };
-    process.on('SIGCHLD', reap);
-    this.sock.once('close', () => setTimeout(reap, 5).unref());
+    reapOnExit(n, pid);
+    this.sock.once('close', () => setTimeout(() => reapShims(n), 5).unref());
   }
 
   /** Sends the config; resolves when runc's pid file appeared, rejects with runc's error otherwise. */
