@@ -260,6 +260,15 @@ static napi_value js_netns_create(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* [fds[0], fds[1]] as a JS array */
+static napi_value fd_pair(napi_env env, const int fds[2]) {
+  napi_value arr, v;
+  napi_create_array_with_length(env, 2, &arr);
+  napi_create_int32(env, fds[0], &v); napi_set_element(env, arr, 0, v);
+  napi_create_int32(env, fds[1], &v); napi_set_element(env, arr, 1, v);
+  return arr;
+}
+
 /* pipe(): Node makes socketpairs for child stdio, but a container's stdout must be a pipe (as with podman) */
 static napi_value js_pipe(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -272,22 +281,14 @@ static napi_value js_pipe(napi_env env, napi_callback_info info) {
     int64_t size = get_int(env, argv[0]);
     if (size > 0) (void)fcntl(fds[1], F_SETPIPE_SZ, (int)size);
   }
-  napi_value arr, v;
-  napi_create_array_with_length(env, 2, &arr);
-  napi_create_int32(env, fds[0], &v); napi_set_element(env, arr, 0, v);
-  napi_create_int32(env, fds[1], &v); napi_set_element(env, arr, 1, v);
-  return arr;
+  return fd_pair(env, fds);
 }
 
 
 static napi_value js_socketpair(napi_env env, napi_callback_info info) {
   int fds[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) return throw_errno(env, errno, "socketpair", NULL);
-  napi_value arr, v;
-  napi_create_array_with_length(env, 2, &arr);
-  napi_create_int32(env, fds[0], &v); napi_set_element(env, arr, 0, v);
-  napi_create_int32(env, fds[1], &v); napi_set_element(env, arr, 1, v);
-  return arr;
+  return fd_pair(env, fds);
 }
 
 static char **get_str_array(napi_env env, napi_value v) {
