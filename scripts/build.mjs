@@ -105,7 +105,7 @@ try {
   execFileSync(process.execPath, ['dist/conman.js'], { env: warmEnv, stdio: 'ignore' });
 } catch {
   try {
-    execFileSync(process.execPath, ['dist/conman.js', '--help'], { env: warmEnv, stdio: 'ignore' });
+    execFileSync(process.execPath, ['dist/conman.js', '--help'], { env: { ...warmEnv, CONMAN_WARM_COMMANDS: '' }, stdio: 'ignore' });
   } catch {}
 } finally {
   fs.rmSync(tmp, { recursive: true, force: true });

@@ -7,7 +7,7 @@
  * by every store on the host (like podman's default network), so its IPAM leases live in one host-wide
  * directory; user networks get a bridge name and subnet no other network (of any store) or host route uses.
  */
-import { createRequire } from 'node:module';
+import { nodeCrypto } from '../lazy.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Context } from '../context.js';
@@ -19,10 +19,6 @@ import { readJson, writeJsonAtomic } from '../../storage/atomic.js';
 import { CNI_VERSION, type Conflist, type PluginConf } from './cni.js';
 import { bridgeExists, ensureBridge, removeBridge, type BridgeNet } from './bridge.js';
 import { cidrToString, contains, hostRoutes, ipToString, overlaps, parseCidr, parseIp, type Cidr } from './ipv4.js';
-
-/** node:crypto (~3.5 ms to load) only when a network id is made, not for every container's network setup. */
-let cryptoMod: typeof import('node:crypto') | undefined;
-const nodeCrypto = () => (cryptoMod ??= createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto'));
 
 export const DEFAULT_NETWORK = 'conman';
 export const DEFAULT_BRIDGE = 'conman0';
