@@ -76,11 +76,11 @@ export function wireOutput(
   const broken = (e: NodeJS.ErrnoException) => {
     if (e.code !== 'EPIPE' || broke) return;
     broke = true;
+    // nobody reads the output any more: let the shim go on alone (it would otherwise keep the container's
+    // output paused for us, and at its exit wait for this socket while stop waits for the shim to exit)
     shim.onOutput = () => {};
-    if (!onBrokenPipe) {
-      shim.detach();
-      process.exit(141);
-    }
+    shim.detach();
+    if (!onBrokenPipe) process.exit(141);
     onBrokenPipe().then(
       () => process.exit(141),
       () => process.exit(141),
