@@ -225,3 +225,27 @@ test('run | head: a foreground container whose reader went away is stopped (and 
   assert.equal(s.ok(['ps', '-a', '-q']), '', 'the container is stopped and removed');
   assert.deepEqual(s.mounts(), []);
 });
+
+test('--shm-size sizes /dev/shm (64m by default); --label-file labels come before --label; bad values exit 125', async () => {
+  const fs = await import('node:fs');
+  const path = await import('node:path');
+  const s = cstore('compat-shm');
+  const df = (args: string[]) => s.ok(['run', '--rm', ...args, IMG(), 'df', '-k', '/dev/shm']).trim().split('\n').pop()!.split(/\s+/)[1];
+  assert.equal(df([]), '65536');
+  assert.equal(df(['--shm-size', '32m']), '32768');
+  const bad = s.run(['run', '--rm', '--shm-size', 'abc', IMG(), 'true']);
+  assert.equal(bad.code, 125, show(bad));
+  assert.match(bad.stderr, /shm-size/);
+  const file = path.join(s.root, '..', 'labels');
+  fs.writeFileSync(file, 'compat.a=1\n# a comment\n\ncompat.b=2\n');
+  s.ok(['create', '--name', 'compat-lf', '--label-file', file, '--label', 'compat.b=3', '--shm-size', '1g', IMG(), 'true']);
+  const got = JSON.parse(s.ok(['inspect', 'compat-lf']))[0];
+  assert.equal(got.Config.Labels['compat.a'], '1');
+  assert.equal(got.Config.Labels['compat.b'], '3');
+  assert.equal(got.HostConfig.ShmSize, 1024 * 1024 * 1024);
+  const missing = s.run(['create', '--label-file', path.join(s.root, 'nope'), IMG(), 'true']);
+  assert.equal(missing.code, 125, show(missing));
+  assert.match(missing.stderr, /label file/);
+  assert.equal(s.ok(['ps', '-a', '-q']).trim().split('\n').length, 1, 'the failed create made nothing');
+  s.ok(['rm', 'compat-lf']);
+});

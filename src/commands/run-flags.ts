@@ -24,6 +24,8 @@ export function runFlags(y: Argv): Argv {
     .option('cidfile', { type: 'string', describe: 'Write the container id to this file' })
     .option('replace', { type: 'boolean', describe: 'Replace an existing container of the same name' })
     .option('label', { alias: 'l', type: 'string', describe: 'Set metadata (KEY=VALUE)' })
+    .option('label-file', { type: 'string', describe: 'Read labels from a file (KEY=VALUE lines)' })
+    .option('shm-size', { type: 'string', describe: 'Size of /dev/shm (e.g. 64m, 1g; default 64m)' })
     .option('rm', { type: 'boolean', describe: 'Remove the container when it exits' })
     .option('interactive', { alias: 'i', type: 'boolean', describe: 'Keep stdin open and pass it to the container' })
     .option('tty', { alias: 't', type: 'boolean', describe: 'Allocate a pseudo-terminal' })
@@ -78,6 +80,8 @@ export function createOptions(a: Record<string, unknown>): CreateOptions {
     cidfile: last(a.cidfile) as string | undefined,
     replace: last(a.replace) as boolean | undefined,
     label: arr(a.label),
+    labelFile: arr(a.labelFile),
+    shmSize: last(a.shmSize) as string | undefined,
     rm: last(a.rm) as boolean | undefined,
     interactive: last(a.interactive) as boolean | undefined,
     tty: last(a.tty) as boolean | undefined,

@@ -24,6 +24,9 @@ export interface MountSpec {
 }
 
 /** Everything `create` decided; the OCI spec is built from this (and rebuilt on every start). */
+/** /dev/shm's size without --shm-size: 64 MiB, as podman */
+export const DEFAULT_SHM_SIZE = 64 * 1024 * 1024;
+
 export interface ContainerConfig {
   /** the command as resolved: entrypoint + cmd */
   entrypoint: string[];
@@ -37,6 +40,8 @@ export interface ContainerConfig {
   mounts: MountSpec[];
   readOnly: boolean;
   memory?: number;
+  /** --shm-size in bytes (default DEFAULT_SHM_SIZE) */
+  shmSize?: number;
   cpus?: number;
   pidsLimit?: number;
   stopSignal: string;

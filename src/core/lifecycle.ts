@@ -58,6 +58,8 @@ export interface CreateOptions {
   cidfile?: string;
   replace?: boolean;
   label?: string[];
+  labelFile?: string[];
+  shmSize?: string;
   rm?: boolean;
   interactive?: boolean;
   tty?: boolean;
@@ -180,12 +182,13 @@ function parseEnvList(list: string[], into: Map<string, string>, where: string):
   }
 }
 
-function readEnvFile(file: string): string[] {
+/** The lines of an --env-file or --label-file that are not blank or comments. */
+function readKeyValueFile(file: string, what: string): string[] {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    throw new ConmanError('EINVAL', `cannot read env file ${file}: ${(e as Error).message}`);
+    throw new ConmanError('EINVAL', `cannot read ${what} ${file}: ${(e as Error).message}`);
   }
   return text
     .split('\n')
@@ -304,6 +307,9 @@ export function validateCreate(o: CreateOptions) {
     if (!Number.isFinite(cpus) || cpus <= 0 || cpus > os.cpus().length * 1024)
       throw new ConmanError('EINVAL', `invalid --cpus "${o.cpus}": expected a positive number such as 0.5`);
   }
+  const shmSize = o.shmSize !== undefined ? parseSize(o.shmSize, 'shm-size') : undefined;
+  if (shmSize !== undefined && shmSize < 1024)
+    throw new ConmanError('EINVAL', `invalid --shm-size "${o.shmSize}": /dev/shm needs at least 1k`);
   const pidsLimit = o.pidsLimit !== undefined ? parseInteger(o.pidsLimit, 'pids-limit') : undefined;
   const stopSignal = o.stopSignal !== undefined ? parseSignal(o.stopSignal) : undefined;
   const stopTimeout = o.stopTimeout !== undefined ? parseInteger(o.stopTimeout, 'stop-timeout') : undefined;
@@ -321,10 +327,11 @@ export function validateCreate(o: CreateOptions) {
   const capDrop = caps(o.capDrop, '--cap-drop');
   const ulimits = (o.ulimit ?? []).map(parseUlimit);
   const env = new Map<string, string>();
-  for (const f of o.envFile ?? []) parseEnvList(readEnvFile(f), env, ` in ${f}`);
+  for (const f of o.envFile ?? []) parseEnvList(readKeyValueFile(f, 'env file'), env, ` in ${f}`);
   parseEnvList(o.env ?? [], env, '');
   const labels: Record<string, string> = {};
-  for (const l of o.label ?? []) {
+  // podman: the files first, then --label, the last value of a key winning
+  for (const l of [...(o.labelFile ?? []).flatMap((f) => readKeyValueFile(f, 'label file')), ...(o.label ?? [])]) {
     const i = l.indexOf('=');
     if (i === 0) throw new ConmanError('EINVAL', `invalid label "${l}"`);
     labels[i < 0 ? l : l.slice(0, i)] = i < 0 ? '' : l.slice(i + 1);
@@ -334,7 +341,7 @@ export function validateCreate(o: CreateOptions) {
     throw new ConmanError('EINVAL', `container id file ${o.cidfile} exists: remove it first`);
   const pull = o.pull ?? 'missing';
   if (!['missing', 'always', 'never', 'newer'].includes(pull)) throw new ConmanError('EINVAL', `invalid --pull "${pull}"`);
-  return { memory, cpus, pidsLimit, stopSignal, stopTimeout, network, mounts, env, labels, entrypoint, pull, capAdd, capDrop, ulimits };
+  return { memory, shmSize, cpus, pidsLimit, stopSignal, stopTimeout, network, mounts, env, labels, entrypoint, pull, capAdd, capDrop, ulimits };
 }
 
 function etcFiles(dir: string, id: string, hostname: string): void {
@@ -399,6 +406,7 @@ export async function createContainer(ctx: Context, o: CreateOptions): Promise<C
     mounts: v.mounts,
     readOnly: !!o.readOnly,
     memory: v.memory,
+    shmSize: v.shmSize,
     cpus: v.cpus,
     pidsLimit: v.pidsLimit ?? DEFAULT_PIDS_LIMIT,
     stopSignal: v.stopSignal ?? (ic.StopSignal ? parseSignal(ic.StopSignal) : 'SIGTERM'),

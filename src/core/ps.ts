@@ -5,7 +5,7 @@
 import path from 'node:path';
 import type { Context } from './context.js';
 import { containerDir } from '../storage/paths.js';
-import { listIds, logFile, readContainer, type ContainerRecord } from './containers.js';
+import { DEFAULT_SHM_SIZE, listIds, logFile, readContainer, type ContainerRecord } from './containers.js';
 import { liveState, rebootPending } from './reconcile.js';
 import { networkName, networkSettings, portsJson, portsText } from './network/report.js';
 
@@ -186,6 +186,7 @@ export function inspectJson(ctx: Context, rec: ContainerRecord): Record<string, 
     HostConfig: {
       AutoRemove: c.autoRemove,
       Memory: c.memory ?? 0,
+      ShmSize: c.shmSize ?? DEFAULT_SHM_SIZE,
       NanoCpus: c.cpus ? Math.round(c.cpus * 1e9) : 0,
       CpuQuota: c.cpus ? Math.round(c.cpus * 100000) : 0,
       CpuPeriod: c.cpus ? 100000 : 0,
