@@ -249,3 +249,23 @@ test('--shm-size sizes /dev/shm (64m by default); --label-file labels come befor
   assert.equal(s.ok(['ps', '-a', '-q']).trim().split('\n').length, 1, 'the failed create made nothing');
   s.ok(['rm', 'compat-lf']);
 });
+
+test('--cpu-shares (-c) and --cpuset-cpus reach the container\'s cgroup; CPUs this machine lacks are refused', () => {
+  const s = cstore('compat-cpu');
+  const out = s.ok(['run', '--rm', '-c', '512', '--cpuset-cpus', '0', IMG(), 'sh', '-c',
+    'cat /sys/fs/cgroup/cpu/cpu.shares 2>/dev/null || cat /sys/fs/cgroup/cpu.weight; grep Cpus_allowed_list /proc/self/status']);
+  const [shares, allowed] = out.trim().split('\n');
+  // cgroup v1: cpu.shares as given; v2: runc's conversion to cpu.weight (1 + (512-2)*9999/262142 = 20)
+  assert.ok(shares === '512' || shares === '20', out);
+  assert.match(allowed!, /Cpus_allowed_list:\s+0$/);
+  const inspect = JSON.parse(s.ok(['inspect', s.ok(['create', '--cpu-shares', '300', '--cpuset-cpus', '0', IMG(), 'true']).trim()]))[0];
+  assert.equal(inspect.HostConfig.CpuShares, 300);
+  assert.equal(inspect.HostConfig.CpusetCpus, '0');
+  for (const bad of [['--cpuset-cpus', '4096'], ['--cpuset-cpus', '1-0'], ['--cpu-shares', '1']]) {
+    const r = s.run(['run', '--rm', ...bad, IMG(), 'true']);
+    assert.equal(r.code, 125, show(r));
+    assert.match(r.stderr, new RegExp(bad[0]!));
+  }
+  assert.equal(s.ok(['ps', '-a', '-q']).trim().split('\n').length, 1, 'only the created one');
+  s.ok(['rm', '-a', '-f']);
+});

@@ -6,14 +6,14 @@
 const GLOBAL_VALUE = new Set(['--root', '--runroot', '--runtime', '--log-level']);
 const RUN_VALUE = new Set([
   '--name', '--env', '-e', '--env-file', '--workdir', '-w', '--user', '-u', '--entrypoint', '--volume', '-v',
-  '--mount', '--hostname', '--memory', '-m', '--cpus', '--pids-limit', '--stop-signal', '--stop-timeout',
+  '--mount', '--hostname', '--memory', '-m', '--cpus', '--cpu-shares', '-c', '--cpuset-cpus', '--pids-limit', '--stop-signal', '--stop-timeout',
   '--cidfile', '--label', '-l', '--label-file', '--network', '--net', '--pull', '--detach-keys', '--publish', '-p', '--dns',
   '--add-host', '--ip', '--mac-address', '--tmpfs', '--platform', '--creds', '--authfile', '--cap-add',
   '--cap-drop', '--device', '--ulimit', '--security-opt', '--log-driver', '--log-opt', '--restart', '--pod',
   '--group-add', '--shm-size', '--init-path', '--annotation', '--expose', '--network-alias', '--dns-search',
   '--dns-option', '--attach', '-a',
 ]);
-const SHORT_VALUE = new Set(['e', 'w', 'u', 'v', 'm', 'l', 'p', 'a']);
+const SHORT_VALUE = new Set(['e', 'w', 'u', 'v', 'm', 'l', 'p', 'a', 'c']);
 const CMDS = new Set(['run', 'create', 'exec']);
 
 export function splitRunArgv(argv: string[]): string[] {

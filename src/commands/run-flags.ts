@@ -18,6 +18,8 @@ export function runFlags(y: Argv): Argv {
     .option('hostname', { type: 'string', describe: 'Container host name' })
     .option('memory', { alias: 'm', type: 'string', describe: 'Memory limit (e.g. 512m, 1g)' })
     .option('cpus', { type: 'string', describe: 'Number of CPUs (e.g. 0.5)' })
+    .option('cpu-shares', { alias: 'c', type: 'string', describe: 'CPU shares, a weight relative to other containers (default 1024)' })
+    .option('cpuset-cpus', { type: 'string', describe: 'CPUs the container may run on (e.g. 0-1,3)' })
     .option('pids-limit', { type: 'string', describe: 'Limit the number of processes (-1 unlimited)' })
     .option('stop-signal', { type: 'string', describe: 'Signal to stop the container (default SIGTERM)' })
     .option('stop-timeout', { type: 'string', describe: 'Seconds to wait before killing the container on stop (default 10)' })
@@ -74,6 +76,8 @@ export function createOptions(a: Record<string, unknown>): CreateOptions {
     hostname: last(a.hostname) as string | undefined,
     memory: last(a.memory) as string | undefined,
     cpus: last(a.cpus) as string | undefined,
+    cpuShares: last(a.cpuShares) as string | undefined,
+    cpusetCpus: last(a.cpusetCpus) as string | undefined,
     pidsLimit: last(a.pidsLimit) as string | undefined,
     stopSignal: last(a.stopSignal) as string | undefined,
     stopTimeout: last(a.stopTimeout) as string | undefined,

@@ -43,6 +43,9 @@ export interface ContainerConfig {
   /** --shm-size in bytes (default DEFAULT_SHM_SIZE) */
   shmSize?: number;
   cpus?: number;
+  cpuShares?: number;
+  /** --cpuset-cpus, as given (checked) */
+  cpusetCpus?: string;
   pidsLimit?: number;
   stopSignal: string;
   stopTimeout: number;

@@ -52,6 +52,8 @@ export interface CreateOptions {
   hostname?: string;
   memory?: string;
   cpus?: string | number;
+  cpuShares?: string | number;
+  cpusetCpus?: string;
   pidsLimit?: string | number;
   stopSignal?: string;
   stopTimeout?: string | number;
@@ -129,6 +131,18 @@ export function parseSignal(v: string | number): string {
 
 export function signalNumber(name: string): number {
   return (os.constants.signals as Record<string, number>)[name] ?? 15;
+}
+
+/** `0-2,5`: CPU numbers and ranges, each CPU one this machine has (runc would fail later, less clearly). */
+function parseCpuset(v: string): string {
+  const n = os.cpus().length;
+  if (!/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(v)) throw new ConmanError('EINVAL', `invalid --cpuset-cpus "${v}": expected CPU numbers and ranges such as 0-1,3`);
+  for (const part of v.split(',')) {
+    const [a, b = a] = part.split('-').map(Number) as [number, number?];
+    if (b! < a) throw new ConmanError('EINVAL', `invalid --cpuset-cpus "${v}": range ${part} runs backwards`);
+    if (b! >= n) throw new ConmanError('EINVAL', `invalid --cpuset-cpus "${v}": this machine has CPUs 0-${n - 1}`);
+  }
+  return v;
 }
 
 function parseInteger(v: string | number, what: string): number {
@@ -310,6 +324,10 @@ export function validateCreate(o: CreateOptions) {
   const shmSize = o.shmSize !== undefined ? parseSize(o.shmSize, 'shm-size') : undefined;
   if (shmSize !== undefined && shmSize < 1024)
     throw new ConmanError('EINVAL', `invalid --shm-size "${o.shmSize}": /dev/shm needs at least 1k`);
+  const cpuShares = o.cpuShares !== undefined ? parseInteger(o.cpuShares, 'cpu-shares') : undefined;
+  if (cpuShares !== undefined && (cpuShares < 2 || cpuShares > 262144))
+    throw new ConmanError('EINVAL', `invalid --cpu-shares ${o.cpuShares}: must be between 2 and 262144`);
+  const cpusetCpus = o.cpusetCpus !== undefined ? parseCpuset(o.cpusetCpus) : undefined;
   const pidsLimit = o.pidsLimit !== undefined ? parseInteger(o.pidsLimit, 'pids-limit') : undefined;
   const stopSignal = o.stopSignal !== undefined ? parseSignal(o.stopSignal) : undefined;
   const stopTimeout = o.stopTimeout !== undefined ? parseInteger(o.stopTimeout, 'stop-timeout') : undefined;
@@ -341,7 +359,7 @@ export function validateCreate(o: CreateOptions) {
     throw new ConmanError('EINVAL', `container id file ${o.cidfile} exists: remove it first`);
   const pull = o.pull ?? 'missing';
   if (!['missing', 'always', 'never', 'newer'].includes(pull)) throw new ConmanError('EINVAL', `invalid --pull "${pull}"`);
-  return { memory, shmSize, cpus, pidsLimit, stopSignal, stopTimeout, network, mounts, env, labels, entrypoint, pull, capAdd, capDrop, ulimits };
+  return { memory, shmSize, cpus, cpuShares, cpusetCpus, pidsLimit, stopSignal, stopTimeout, network, mounts, env, labels, entrypoint, pull, capAdd, capDrop, ulimits };
 }
 
 function etcFiles(dir: string, id: string, hostname: string): void {
@@ -408,6 +426,8 @@ export async function createContainer(ctx: Context, o: CreateOptions): Promise<C
     memory: v.memory,
     shmSize: v.shmSize,
     cpus: v.cpus,
+    cpuShares: v.cpuShares,
+    cpusetCpus: v.cpusetCpus,
     pidsLimit: v.pidsLimit ?? DEFAULT_PIDS_LIMIT,
     stopSignal: v.stopSignal ?? (ic.StopSignal ? parseSignal(ic.StopSignal) : 'SIGTERM'),
     stopTimeout: v.stopTimeout ?? 10,

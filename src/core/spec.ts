@@ -256,7 +256,11 @@ export function buildSpec(rec: ContainerRecord, o: SpecOptions): Record<string, 
 
   const resources: Record<string, unknown> = { devices: [{ allow: false, access: 'rwm' }] };
   if (c.memory) resources.memory = { limit: c.memory };
-  if (c.cpus) resources.cpu = { quota: Math.round(c.cpus * 100000), period: 100000 };
+  const cpu: Record<string, unknown> = {};
+  if (c.cpus) Object.assign(cpu, { quota: Math.round(c.cpus * 100000), period: 100000 });
+  if (c.cpuShares) cpu.shares = c.cpuShares; // runc turns shares into cpu.weight on cgroup v2
+  if (c.cpusetCpus) cpu.cpus = c.cpusetCpus;
+  if (Object.keys(cpu).length) resources.cpu = cpu;
   if (c.pidsLimit && c.pidsLimit > 0) resources.pids = { limit: c.pidsLimit };
 
   return {

@@ -9,7 +9,7 @@ import type { Argv } from '../../src/commands/types.js';
 test('run/create: every option that takes a value is known to the split at the image (else it swallows the image)', () => {
   // the options as yargs has them from the command modules themselves
   const y = (runCommand.builder as (y: Argv) => Argv)(runFlags(yargs([])));
-  const o = y.getOptions() as unknown as { string: string[]; alias: Record<string, string[]> };
+  const o = (y as unknown as { getOptions(): { string: string[]; alias: Record<string, string[]> } }).getOptions();
   const names = new Set<string>();
   for (const n of o.string) {
     names.add(n);
