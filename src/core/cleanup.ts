@@ -7,7 +7,6 @@ import fs from 'node:fs';
 import type { Context } from './context.js';
 import { native, MNT_DETACH } from './native.js';
 import {
-  containerFile,
   mergedDir,
   readContainer,
   releaseContainer,
@@ -94,10 +93,8 @@ export async function cleanupContainer(
       if (r.config.autoRemove && opts.removeIfAuto !== false) {
         r.state.status = 'removing';
         remove = true;
-        // the directory is renamed away next: atomic for readers, but no fsync needed
-        fs.writeFileSync(`${containerFile(ctx, id)}.tmp`, JSON.stringify(r));
-        fs.renameSync(`${containerFile(ctx, id)}.tmp`, containerFile(ctx, id));
-      } else writeContainer(ctx, r);
+      }
+      writeContainer(ctx, r); // a --rm container's record is renamed into place without fsync (see writeContainer)
       return r;
     });
   } catch (e) {
