@@ -56,8 +56,8 @@ fs.copyFileSync('scripts/loader.cjs', `${out}/conman.js`);
 if (fs.existsSync('src/prespawn-entry.ts')) {
   await build({ ...common, entryPoints: ['src/prespawn-entry.ts'], outfile: `${out}/prespawn.cjs` });
 }
-if (fs.existsSync('src/shim/shim.ts')) {
-  await build({ ...common, entryPoints: ['src/shim/shim.ts'], outfile: `${out}/shim.js` });
+if (fs.existsSync('src/shim/main.ts')) {
+  await build({ ...common, entryPoints: ['src/shim/main.ts'], outfile: `${out}/shim.js` });
 }
 // esbuild's __toESM copies every property of a module (node:fs has ~100) into a fresh namespace object at
 // each import site: with ~60 modules importing fs, path and friends that is ~3 ms of every start. The copy

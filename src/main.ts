@@ -10,8 +10,8 @@ import { commands } from './commands/index.js';
 import { splitRunArgv } from './commands/run-argv.js';
 import { commandWord, prespawnFor } from './commands/prespawn.js';
 import type { Command } from './commands/types.js';
-import { ConmanError, ExitCodeError, EXIT_ERROR } from './core/errors.js';
-import { makeContext, type Context } from './core/context.js';
+import { ConmanError, ExitCodeError, EXIT_ERROR } from './base/errors.js';
+import { makeContext, type Context } from './base/context.js';
 import { VERSION } from './version.js';
 
 /** dist/conman.js lives in <install>/dist; the native addon and the shim are found from there. */

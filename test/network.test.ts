@@ -10,7 +10,7 @@ import { udpAsk } from './lib/udp.js';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { makeContext, type Context } from '../src/core/context.js';
+import { makeContext, type Context } from '../src/base/context.js';
 import { setupNetwork, teardownNetwork, cleanupStaleNetworks, parsePublish, networkState } from '../src/core/network/index.js';
 import { createNetwork, removeNetworkConfig, listNetworks, ipamDir } from '../src/core/network/config.js';
 import { bridgePorts } from '../src/core/network/bridge.js';

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Command, WithCtx } from './types.js';
-import { ConmanError, ExitCodeError } from '../core/errors.js';
+import { ConmanError, ExitCodeError } from '../base/errors.js';
 
 interface AttachArgs {
   container: string;
@@ -22,27 +22,27 @@ export const attachCommand: Command = {
   handler: async (argv) => {
     const a = argv as unknown as WithCtx<AttachArgs>;
     const ctx = a.ctx;
-    const { resolveContainer } = await import('../core/containers.js');
-    const { current } = await import('../core/lifecycle.js');
-    const { volatileDir } = await import('../storage/paths.js');
-    if (a.detachKeys !== undefined) (await import('../core/detachkeys.js')).parseDetachKeys(a.detachKeys);
+    const { resolveContainer } = await import('../core/container/record.js');
+    const { current } = await import('../core/container/lifecycle.js');
+    const { volatileDir } = await import('../storage/layout.js');
+    if (a.detachKeys !== undefined) (await import('../cli/terminal/detachkeys.js')).parseDetachKeys(a.detachKeys);
     const rec = resolveContainer(ctx, a.container);
     const cur = current(ctx, rec.id)!;
     if (cur.state.status !== 'running')
       throw new ConmanError('ECTRSTATE', `you can only attach to running containers: ${rec.name} is ${cur.state.status}`);
-    const { connectAttach } = await import('../core/shim-client.js');
+    const { connectAttach } = await import('../core/runtime/shim-client.js');
     let client;
     try {
       client = await connectAttach(path.join(volatileDir(ctx, rec.id), 'attach'));
     } catch (e) {
       throw new ConmanError('ERUNTIME', `cannot attach to ${rec.name}: its shim does not answer (${(e as Error).message})`);
     }
-    const fg = await import('../core/foreground.js');
+    const fg = await import('../cli/terminal/foreground.js');
     const interactive = rec.config.interactive && a.stdin !== false;
     fg.wireOutput(client, rec.config.tty && interactive);
     if (rec.config.tty && process.stdout.isTTY) {
       // make the program redraw at our size
-      const { CONTROL } = await import('../shim/frames.js');
+      const { CONTROL } = await import('../shim/protocol.js');
       client.send(CONTROL, JSON.stringify({ type: 'resize', cols: process.stdout.columns, rows: process.stdout.rows }));
     }
     const code = await fg.runForeground(ctx, rec.id, client, interactive, { tty: rec.config.tty, detachKeys: a.detachKeys, sigProxy: a.sigProxy });

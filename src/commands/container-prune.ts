@@ -10,8 +10,8 @@ export const containerPruneCommand: Command = {
   handler: async (argv) => {
     const a = argv as unknown as WithCtx<{ force?: boolean; filter?: string[] }>;
     const ctx = a.ctx;
-    const { listContainers } = await import('../core/ps.js');
-    const lc = await import('../core/lifecycle.js');
+    const { listContainers } = await import('../core/container/query.js');
+    const lc = await import('../core/container/lifecycle.js');
     await lc.reconcileAfterReboot(ctx);
     for (const r of await listContainers(ctx)) {
       if (r.state.status !== 'exited' && r.state.status !== 'created') continue;

@@ -7,7 +7,7 @@ export const createCommand: Command = {
   builder: (y) => runFlags(y),
   handler: async (argv) => {
     const a = argv as unknown as WithCtx<Record<string, unknown>>;
-    const lc = await import('../core/lifecycle.js');
+    const lc = await import('../core/container/lifecycle.js');
     await lc.reconcileAfterReboot(a.ctx);
     const rec = await lc.createContainer(a.ctx, createOptions(a));
     process.stdout.write(`${rec.id}\n`);

@@ -1,4 +1,4 @@
-import { ConmanError, ExitCodeError } from '../core/errors.js';
+import { ConmanError, ExitCodeError } from '../base/errors.js';
 
 /** Runs fn for every reference; errors are reported per container and the command exits 125 at the end. */
 export async function forEachRef(refs: string[], fn: (ref: string) => Promise<void>): Promise<void> {

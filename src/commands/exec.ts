@@ -1,5 +1,5 @@
 import type { Command, WithCtx } from './types.js';
-import { ExitCodeError } from '../core/errors.js';
+import { ExitCodeError } from '../base/errors.js';
 
 interface ExecArgs {
   container: string;
@@ -33,10 +33,10 @@ export const execCommand: Command = {
       .option('detach-keys', { type: 'string', describe: 'Accepted for podman compatibility (the terminal is runc\'s)' }),
   handler: async (argv) => {
     const a = argv as unknown as WithCtx<ExecArgs>;
-    const { execInContainer } = await import('../core/exec.js');
+    const { execInContainer } = await import('../core/container/exec.js');
     const cmd = [...(a.command ?? []), ...(a['--'] ?? [])].map(String);
     const keys = (a as unknown as { detachKeys?: string }).detachKeys;
-    if (keys !== undefined) (await import('../core/detachkeys.js')).parseDetachKeys(String(keys)); // refused like podman's
+    if (keys !== undefined) (await import('../cli/terminal/detachkeys.js')).parseDetachKeys(String(keys)); // refused like podman's
     const code = await execInContainer(a.ctx, a.container, cmd, {
       interactive: a.interactive,
       tty: a.tty,

@@ -7,8 +7,8 @@ export const containerExistsCommand: Command = {
   builder: (y) => y.positional('container', { type: 'string', describe: 'Container name or id' }),
   handler: async (argv: unknown) => {
     const a = argv as WithCtx<{ container: string }>;
-    const { ConmanError, ExitCodeError } = await import('../core/errors.js');
-    const { resolveContainer } = await import('../core/containers.js');
+    const { ConmanError, ExitCodeError } = await import('../base/errors.js');
+    const { resolveContainer } = await import('../core/container/record.js');
     try {
       resolveContainer(a.ctx, String(a.container));
     } catch (e) {
@@ -25,8 +25,8 @@ export const imageExistsCommand: Command = {
   builder: (y) => y.positional('image', { type: 'string', describe: 'Image name, id or digest' }),
   handler: async (argv: unknown) => {
     const a = argv as WithCtx<{ image: string }>;
-    const { ExitCodeError } = await import('../core/errors.js');
-    const { findImage } = await import('../core/images.js');
+    const { ExitCodeError } = await import('../base/errors.js');
+    const { findImage } = await import('../core/image/store.js');
     if (!(await findImage(a.ctx, String(a.image)))) throw new ExitCodeError(1);
   },
 };

@@ -9,7 +9,7 @@ export const imagePruneCommand: Command = {
       .option('force', { alias: 'f', type: 'boolean', describe: 'Do not ask for confirmation' }),
   handler: async (argv) => {
     if (!argv.force) {
-      const { readLine } = await import('./image-prompt.js');
+      const { readLine } = await import('../cli/prompt.js');
       process.stderr.write(
         argv.all
           ? 'WARNING! This command removes all images without at least one container associated with them.\n'

@@ -14,10 +14,10 @@ export const imagesCommand: Command = {
       .option('filter', { alias: 'f', type: 'string', array: true, describe: 'dangling=true|false, reference=PATTERN' })
       .option('format', { type: 'string', describe: 'json, or a Go template such as {{.Repository}}:{{.Tag}}' }),
   handler: async (argv) => {
-    const { readImages, imagesInUse, isDangling } = await import('../core/images.js');
+    const { readImages, imagesInUse, isDangling } = await import('../core/image/store.js');
     const { splitName } = await import('../core/image/reference.js');
-    const { humanAgo, humanSize, renderTemplate, columns } = await import('./image-format.js');
-    const { ConmanError } = await import('../core/errors.js');
+    const { humanAgo, humanSize, renderTemplate, columns } = await import('../cli/format/image.js');
+    const { ConmanError } = await import('../base/errors.js');
     let images = readImages(argv.ctx);
     const used = imagesInUse(argv.ctx);
     const filters = (argv.filter as string[] | undefined) ?? [];

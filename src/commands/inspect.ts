@@ -1,5 +1,5 @@
 import type { Command, WithCtx } from './types.js';
-import { ConmanError, ExitCodeError } from '../core/errors.js';
+import { ConmanError, ExitCodeError } from '../base/errors.js';
 
 /** defaultType: 'all' for `inspect` (a container, else an image, like podman), 'container' for `container inspect`. */
 export function inspectCommandNamed(command: string, defaultType = 'all'): Command {
@@ -15,10 +15,10 @@ export function inspectCommandNamed(command: string, defaultType = 'all'): Comma
     handler: async (argv) => {
     const a = argv as unknown as WithCtx<{ names?: string[]; format?: string; latest?: boolean; type?: string }>;
       const ctx = a.ctx;
-      const { resolveContainer } = await import('../core/containers.js');
-      const { inspectJson, listContainers } = await import('../core/ps.js');
-      const { liveState, rebootPending } = await import('../core/reconcile.js');
-      if (rebootPending(ctx)) await (await import('../core/lifecycle.js')).reconcileAfterReboot(ctx);
+      const { resolveContainer } = await import('../core/container/record.js');
+      const { inspectJson, listContainers } = await import('../core/container/query.js');
+      const { liveState, rebootPending } = await import('../core/container/state.js');
+      if (rebootPending(ctx)) await (await import('../core/container/lifecycle.js')).reconcileAfterReboot(ctx);
       const out: Record<string, unknown>[] = [];
       let failed: ConmanError | undefined;
       const names = a.names ?? [];
@@ -41,7 +41,7 @@ export function inspectCommandNamed(command: string, defaultType = 'all'): Comma
             }
           }
           // like podman: a name that is no container may be an image
-          const { findImage } = await import('../core/images.js');
+          const { findImage } = await import('../core/image/store.js');
           const img = await findImage(ctx, n);
           if (!img) throw new ConmanError('ENOSUCHCTR', `no such object: "${n}"`);
           const { inspectImage } = await import('../core/image/ops.js');
@@ -53,7 +53,7 @@ export function inspectCommandNamed(command: string, defaultType = 'all'): Comma
         }
       }
       if (a.format && a.format !== 'json') {
-        const { render } = await import('../core/format.js');
+        const { render } = await import('../cli/format/format.js');
         process.stdout.write(out.map((o) => render(a.format!, o) + '\n').join(''));
       } else process.stdout.write(JSON.stringify(out, null, 4) + '\n');
       if (failed) throw new ExitCodeError(failed.exitCode);

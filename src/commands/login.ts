@@ -13,7 +13,7 @@ export const loginCommand: Command = {
       .option('tls-verify', { type: 'boolean', describe: 'Require HTTPS and verify certificates (default true)' })
       .option('get-login', { type: 'boolean', describe: 'Print the username stored for the registry' }),
   handler: async (argv) => {
-    const { ConmanError } = await import('../core/errors.js');
+    const { ConmanError } = await import('../base/errors.js');
     const auth = await import('../core/image/auth.js');
     const { loadRegistriesConf, isLocalRegistry, registryEntry } = await import('../core/image/registries-conf.js');
     const conf = await loadRegistriesConf();
@@ -28,7 +28,7 @@ export const loginCommand: Command = {
       process.stdout.write(`${c.username}\n`);
       return;
     }
-    const { readLine, readAll } = await import('./image-prompt.js');
+    const { readLine, readAll } = await import('../cli/prompt.js');
     let username = argv.username as string | undefined;
     let password = argv.password as string | undefined;
     if (argv.passwordStdin) {
@@ -67,7 +67,7 @@ export const logoutCommand: Command = {
       .option('all', { alias: 'a', type: 'boolean', describe: 'Remove credentials for all registries' })
       .option('authfile', { type: 'string', describe: 'Path of the authentication file' }),
   handler: async (argv) => {
-    const { ConmanError } = await import('../core/errors.js');
+    const { ConmanError } = await import('../base/errors.js');
     const auth = await import('../core/image/auth.js');
     const authfile = argv.authfile as string | undefined;
     if (argv.all) {

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type { Command, WithCtx } from './types.js';
-import { ConmanError } from '../core/errors.js';
+import { ConmanError } from '../base/errors.js';
 
 interface LogsArgs {
   container: string;
@@ -25,8 +25,8 @@ export const logsCommand: Command = {
   handler: async (argv) => {
     const a = argv as unknown as WithCtx<LogsArgs>;
     const ctx = a.ctx;
-    const { resolveContainer, logFile } = await import('../core/containers.js');
-    const logs = await import('../core/logs.js');
+    const { resolveContainer, logFile } = await import('../core/container/record.js');
+    const logs = await import('../core/container/logs.js');
     if (a.tail !== undefined && (!Number.isInteger(a.tail) || a.tail < -1)) throw new ConmanError('EINVAL', `invalid --tail ${a.tail}`);
     const since = a.since !== undefined ? logs.parseTime(a.since, '--since') : undefined;
     const until = a.until !== undefined ? logs.parseTime(a.until, '--until') : undefined;
@@ -35,7 +35,7 @@ export const logsCommand: Command = {
     const carry = new Map();
     // consecutive lines of one stream go out in one write of up to 1 MB (a write per line costs a syscall
     // each: most of the time of `logs` on a big log); the order of stdout and stderr records is kept
-    const emit = (lines: import('../core/logs.js').LogLine[]) => {
+    const emit = (lines: import('../core/container/logs.js').LogLine[]) => {
       let batch: Buffer[] = [];
       let bytes = 0;
       let batchStream: string | undefined;
@@ -67,12 +67,12 @@ export const logsCommand: Command = {
     };
     // a last partial record (output that did not end with a newline) is shown as it is
     const flushPartial = () => {
-      const rest = [...carry.values()] as import('../core/logs.js').LogLine[];
+      const rest = [...carry.values()] as import('../core/container/logs.js').LogLine[];
       carry.clear();
       return rest.sort((x, y) => (x.ts < y.ts ? -1 : 1));
     };
     if (!a.follow && !a.timestamps && a.tail === undefined && since === undefined && until === undefined) {
-      const { copyLog } = await import('../core/logs-copy.js');
+      const { copyLog } = await import('../core/container/logs-copy.js');
       await copyLog(file, (stream, data) => writeAll(stream, data));
       return;
     }
@@ -84,7 +84,7 @@ export const logsCommand: Command = {
     emit(lines);
     if (!a.follow) return;
     let offset = first.used;
-    const { current } = await import('../core/lifecycle.js');
+    const { current } = await import('../core/container/lifecycle.js');
     for (;;) {
       const cur = current(ctx, rec.id);
       const running = !!cur && (cur.state.status === 'running' || cur.state.status === 'stopping');

@@ -1,5 +1,5 @@
 import type { Command, WithCtx } from './types.js';
-import { ConmanError } from '../core/errors.js';
+import { ConmanError } from '../base/errors.js';
 
 export const networkCreateCommand: Command = {
   command: 'create [name]',

@@ -7,7 +7,7 @@ export const networkExistsCommand: Command = {
   handler: async (argv: unknown) => {
     const a = argv as WithCtx<{ network: string }>;
     const cfg = await import('../core/network/config.js');
-    const { ExitCodeError } = await import('../core/errors.js');
+    const { ExitCodeError } = await import('../base/errors.js');
     const n = a.network === 'bridge' || a.network === 'default' ? cfg.DEFAULT_NETWORK : a.network;
     if (n !== cfg.DEFAULT_NETWORK && !cfg.readConflist(a.ctx, n)) throw new ExitCodeError(1);
   },

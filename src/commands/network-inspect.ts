@@ -10,8 +10,8 @@ export const networkInspectCommand: Command = {
   handler: async (argv: unknown) => {
     const a = argv as WithCtx<{ network: string[]; format?: string }>;
     const cfg = await import('../core/network/config.js');
-    const { networkJson, renderTemplate } = await import('./network-format.js');
-    const { ConmanError, describeError } = await import('../core/errors.js');
+    const { networkJson, renderTemplate } = await import('../cli/format/network.js');
+    const { ConmanError, describeError } = await import('../base/errors.js');
     const found = [];
     const errors: string[] = [];
     for (const name of a.network) {

@@ -13,7 +13,7 @@ export const networkLsCommand: Command = {
   handler: async (argv: unknown) => {
     const a = argv as WithCtx<{ quiet?: boolean; format?: string; filter?: string[]; noTrunc?: boolean }>;
     const cfg = await import('../core/network/config.js');
-    const { networkJson, renderTemplate } = await import('./network-format.js');
+    const { networkJson, renderTemplate } = await import('../cli/format/network.js');
     await cfg.getNetwork(a.ctx, cfg.DEFAULT_NETWORK); // the default network always exists, like podman's
     let nets = cfg.listNetworks(a.ctx);
     // like podman: values of one key are ORed, different keys ANDed
@@ -22,7 +22,7 @@ export const networkLsCommand: Command = {
       const i = f.indexOf('=');
       const k = i < 0 ? f : f.slice(0, i);
       if (!['name', 'driver', 'id', 'label'].includes(k)) {
-        const { ConmanError } = await import('../core/errors.js');
+        const { ConmanError } = await import('../base/errors.js');
         throw new ConmanError('EINVAL', `invalid filter "${f}": use name=, id=, driver= or label=`);
       }
       byKey.set(k, [...(byKey.get(k) ?? []), i < 0 ? '' : f.slice(i + 1)]);

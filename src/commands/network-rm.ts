@@ -14,7 +14,7 @@ export const networkRmCommand: Command = {
     const cfg = await import('../core/network/config.js');
     const { networkUsers } = await import('../core/network/usage.js');
     const { cleanupStaleNetworks } = await import('../core/network/index.js');
-    const { ConmanError, ExitCodeError, describeError } = await import('../core/errors.js');
+    const { ConmanError, ExitCodeError, describeError } = await import('../base/errors.js');
     await cleanupStaleNetworks(a.ctx);
     // podman's codes: 1 no such network, 2 in use; the last failure's code wins
     let failed = 0;
@@ -25,7 +25,7 @@ export const networkRmCommand: Command = {
         if (info.name === cfg.DEFAULT_NETWORK) throw new ConmanError('EINVAL', `the default network ${info.name} cannot be removed`);
         const users = networkUsers(a.ctx, info.name);
         if (users.length && !a.force) {
-          const { readContainer } = await import('../core/containers.js');
+          const { readContainer } = await import('../core/container/record.js');
           const names = users.map((id) => readContainer(a.ctx, id)?.name ?? id.slice(0, 12));
           throw new ConmanError('EINVAL', `network ${info.name} is in use by container(s) ${names.join(', ')}`, {
             hint: `remove them first, or use conman network rm -f ${info.name}`,
@@ -33,7 +33,7 @@ export const networkRmCommand: Command = {
           });
         }
         if (users.length) {
-          const lc = await import('../core/lifecycle.js');
+          const lc = await import('../core/container/lifecycle.js');
           for (const id of users) await lc.removeContainer(a.ctx, id, { force: true, time: a.time });
         }
         await cfg.removeNetworkConfig(a.ctx, info.name);

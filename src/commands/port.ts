@@ -12,9 +12,9 @@ export const portCommand: Command = {
       .option('latest', { alias: 'l', type: 'boolean', hidden: true }),
   handler: async (argv: unknown) => {
     const a = argv as WithCtx<{ container?: string; port?: string; all?: boolean }>;
-    const { ConmanError } = await import('../core/errors.js');
+    const { ConmanError } = await import('../base/errors.js');
     const net = await import('../core/network/index.js');
-    const { resolveContainer, readContainer } = await import('../core/containers.js');
+    const { resolveContainer, readContainer } = await import('../core/container/record.js');
     if (!a.all && !a.container) throw new ConmanError('EUSAGE', 'conman port needs a container, or --all');
     if (a.all && a.container && !a.port) {
       a.port = a.container;

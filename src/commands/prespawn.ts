@@ -4,7 +4,7 @@
  * parsing too; the run handler then takes it with takePrespawned(). Until taken it is unref'd: if the command
  * fails to parse, the CLI still exits, fd 3 closes, and the shim (which never got a config) exits as well.
  */
-import type { ShimHandle } from '../core/shim-client.js';
+import type { ShimHandle } from '../core/runtime/shim-client.js';
 
 // kept on globalThis: the loader's small prespawn bundle (src/prespawn-entry.ts) and the CLI bundle each have
 // their own copy of this module
@@ -32,8 +32,8 @@ export function prespawnFor(argv: string[], installDir: string): void {
   if (!isRun || argv.includes('--help') || argv.includes('-h')) return;
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { spawnShim } = require('../core/shim-client.js') as typeof import('../core/shim-client.js');
-    const pre = spawnShim({ installDir } as import('../core/context.js').Context);
+    const { spawnShim } = require('../core/runtime/shim-client.js') as typeof import('../core/runtime/shim-client.js');
+    const pre = spawnShim({ installDir } as import('../base/context.js').Context);
     pre.sock.unref();
     slot.__conmanPrespawned = pre;
   } catch {

@@ -1,5 +1,5 @@
 import type { Command, WithCtx } from './types.js';
-import { ConmanError } from '../core/errors.js';
+import { ConmanError } from '../base/errors.js';
 
 interface PsArgs {
   all?: boolean;
@@ -32,7 +32,7 @@ export function psCommandNamed(command: string, aliases: string[] = []): Command
         .option('last', { alias: 'n', type: 'number', describe: 'Show the n last created containers' }),
     handler: async (argv) => {
     const a = argv as unknown as WithCtx<PsArgs>;
-      const { listContainers, psJson, psTemplateFields, statusText, ago } = await import('../core/ps.js');
+      const { listContainers, psJson, psTemplateFields, statusText, ago } = await import('../core/container/query.js');
       const { portsText } = await import('../core/network/report.js');
       const noTrunc = a.trunc === false;
       let list = await listContainers(a.ctx);
@@ -82,7 +82,7 @@ export function psCommandNamed(command: string, aliases: string[] = []): Command
       } else if (a.format === 'json') {
         out = JSON.stringify(list.map(psJson), null, 4) + '\n';
       } else if (a.format) {
-        const { renderRows } = await import('../core/format.js');
+        const { renderRows } = await import('../cli/format/format.js');
         out = renderRows(a.format, list.map((r) => psTemplateFields(r, noTrunc)), PS_HEADERS);
       } else {
         const rows = [['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES']];

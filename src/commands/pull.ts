@@ -12,7 +12,7 @@ export const pullCommand: Command = {
       .option('authfile', { type: 'string', describe: 'Path of the authentication file' })
       .option('platform', { type: 'string', describe: 'OS/ARCH[/VARIANT] to pull from a manifest list' }),
   handler: async (argv) => {
-    const { pullImage } = await import('../core/images.js');
+    const { pullImage } = await import('../core/image/store.js');
     const { parseCredsFlag } = await import('../core/image/auth.js');
     const rec = await pullImage(argv.ctx, String(argv.image), {
       quiet: !!argv.quiet,

@@ -11,7 +11,7 @@ export const restartCommand: Command = {
   handler: async (argv) => {
     const a = argv as unknown as WithCtx<{ containers: string[]; time?: number }>;
     const ctx = a.ctx;
-    const lc = await import('../core/lifecycle.js');
+    const lc = await import('../core/container/lifecycle.js');
     await lc.reconcileAfterReboot(ctx);
     await forEachRef(a.containers, async (ref) => {
       const rec = await lc.stopContainer(ctx, ref, a.time);

@@ -1,5 +1,5 @@
 import type { Command, WithCtx } from './types.js';
-import { ConmanError } from '../core/errors.js';
+import { ConmanError } from '../base/errors.js';
 import { forEachRef } from './each.js';
 
 export const rmCommand: Command = {
@@ -15,11 +15,11 @@ export const rmCommand: Command = {
   handler: async (argv) => {
     const a = argv as unknown as WithCtx<{ containers?: string[]; force?: boolean; all?: boolean; time?: number; ignore?: boolean }>;
     const ctx = a.ctx;
-    const lc = await import('../core/lifecycle.js');
+    const lc = await import('../core/container/lifecycle.js');
     await lc.reconcileAfterReboot(ctx);
     let refs = a.containers ?? [];
     if (a.all) {
-      const { listIds } = await import('../core/containers.js');
+      const { listIds } = await import('../core/container/record.js');
       refs = listIds(ctx);
       if (!refs.length) return;
     }

@@ -10,7 +10,7 @@ export const rmiCommand: Command = {
       .option('all', { alias: 'a', type: 'boolean', describe: 'Remove all images' })
       .option('ignore', { alias: 'i', type: 'boolean', describe: 'Ignore images that do not exist' }),
   handler: async (argv) => {
-    const { ConmanError, ExitCodeError } = await import('../core/errors.js');
+    const { ConmanError, ExitCodeError } = await import('../base/errors.js');
     const refs = ((argv.images as string[] | undefined) ?? []).map(String);
     if (!refs.length && !argv.all) throw new ConmanError('EUSAGE', 'rmi needs at least one image (or --all)');
     const { removeImages } = await import('../core/image/ops.js');

@@ -1,6 +1,6 @@
 /** The flags `run` and `create` share, and their translation into CreateOptions. */
 import type { Argv } from './types.js';
-import type { CreateOptions } from '../core/lifecycle.js';
+import type { CreateOptions } from '../core/container/lifecycle.js';
 
 export function runFlags(y: Argv): Argv {
   return y

@@ -1,6 +1,6 @@
 import type { Command, WithCtx } from './types.js';
 import { runFlags, createOptions } from './run-flags.js';
-import { ExitCodeError } from '../core/errors.js';
+import { ExitCodeError } from '../base/errors.js';
 
 export const runCommand: Command = {
   command: 'run <image> [command..]',
@@ -17,30 +17,30 @@ export const runCommand: Command = {
     const o = createOptions(a);
     // the shim's node starts first, while we validate, look up the image, mount and write the spec;
     // on bad input it is told nothing and exits when its fd 3 closes
-    const { spawnShim } = await import('../core/shim-client.js');
+    const { spawnShim } = await import('../core/runtime/shim-client.js');
     const { takePrespawned } = await import('./prespawn.js');
     const shim = takePrespawned() ?? spawnShim(ctx);
     const detach = !!a.detach;
     let streams: Set<string> | undefined;
     try {
-      streams = (await import('../core/foreground.js')).parseAttachStreams(a.attach, detach);
+      streams = (await import('../cli/terminal/foreground.js')).parseAttachStreams(a.attach, detach);
     } catch (e) {
       shim.abort();
       throw e;
     }
     let rec;
-    let lc: typeof import('../core/lifecycle.js');
+    let lc: typeof import('../core/container/lifecycle.js');
     try {
-      lc = await import('../core/lifecycle.js');
+      lc = await import('../core/container/lifecycle.js');
       lc.validateCreate(o);
-      if (a.detachKeys !== undefined) (await import('../core/detachkeys.js')).parseDetachKeys(String(a.detachKeys));
+      if (a.detachKeys !== undefined) (await import('../cli/terminal/detachkeys.js')).parseDetachKeys(String(a.detachKeys));
       await lc.reconcileAfterReboot(ctx);
       rec = await lc.createContainer(ctx, o);
     } catch (e) {
       shim.abort();
       throw e;
     }
-    const fg = await import('../core/foreground.js');
+    const fg = await import('../cli/terminal/foreground.js');
     const interactive = !!o.interactive && (!streams || streams.has('stdin'));
     if (!detach) {
       // podman: warn and go on (a pipeline is never hung: stdin's EOF still reaches the container)

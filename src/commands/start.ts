@@ -1,5 +1,5 @@
 import type { Command, WithCtx } from './types.js';
-import { ConmanError, ExitCodeError } from '../core/errors.js';
+import { ConmanError, ExitCodeError } from '../base/errors.js';
 import { forEachRef } from './each.js';
 
 export const startCommand: Command = {
@@ -15,15 +15,15 @@ export const startCommand: Command = {
   handler: async (argv) => {
     const a = argv as unknown as WithCtx<{ containers: string[]; attach?: boolean; interactive?: boolean; detachKeys?: string; sigProxy?: boolean }>;
     const ctx = a.ctx;
-    const lc = await import('../core/lifecycle.js');
-    const { resolveContainer } = await import('../core/containers.js');
+    const lc = await import('../core/container/lifecycle.js');
+    const { resolveContainer } = await import('../core/container/record.js');
     await lc.reconcileAfterReboot(ctx);
     if (a.attach) {
       if (a.containers.length !== 1) throw new ConmanError('EUSAGE', 'start --attach takes exactly one container');
       const rec = resolveContainer(ctx, a.containers[0]!);
-      if (a.detachKeys !== undefined) (await import('../core/detachkeys.js')).parseDetachKeys(a.detachKeys);
-      const { spawnShim } = await import('../core/shim-client.js');
-      const fg = await import('../core/foreground.js');
+      if (a.detachKeys !== undefined) (await import('../cli/terminal/detachkeys.js')).parseDetachKeys(a.detachKeys);
+      const { spawnShim } = await import('../core/runtime/shim-client.js');
+      const fg = await import('../cli/terminal/foreground.js');
       const shim = spawnShim(ctx);
       fg.wireOutput(shim, !!(a.interactive && rec.config.interactive && rec.config.tty), undefined, !rec.config.tty && a.sigProxy !== false);
       const r = await lc.startContainer(ctx, rec.id, { shim, foreground: true, rows: process.stdout.rows, cols: process.stdout.columns });

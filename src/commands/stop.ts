@@ -1,5 +1,5 @@
 import type { Command, WithCtx } from './types.js';
-import { ConmanError } from '../core/errors.js';
+import { ConmanError } from '../base/errors.js';
 import { forEachRef } from './each.js';
 
 export const stopCommand: Command = {
@@ -14,12 +14,12 @@ export const stopCommand: Command = {
   handler: async (argv) => {
     const a = argv as unknown as WithCtx<{ containers?: string[]; time?: number; all?: boolean; ignore?: boolean }>;
     const ctx = a.ctx;
-    const lc = await import('../core/lifecycle.js');
+    const lc = await import('../core/container/lifecycle.js');
     if (a.time !== undefined && (!Number.isFinite(a.time) || a.time < 0)) throw new ConmanError('EINVAL', `invalid --time ${a.time}`);
     await lc.reconcileAfterReboot(ctx);
     let refs = a.containers ?? [];
     if (a.all) {
-      const { listIds } = await import('../core/containers.js');
+      const { listIds } = await import('../core/container/record.js');
       refs = listIds(ctx).filter((id) => {
         const c = lc.current(ctx, id);
         return c && c.state.status === 'running';

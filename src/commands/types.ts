@@ -1,5 +1,5 @@
 import type { Argv, ArgumentsCamelCase, CommandModule } from 'yargs';
-import type { Context } from '../core/context.js';
+import type { Context } from '../base/context.js';
 
 /** Every handler gets the Context built from the global flags as argv.ctx. */
 export type WithCtx<T> = ArgumentsCamelCase<T> & { ctx: Context };

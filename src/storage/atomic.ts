@@ -8,7 +8,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { ConmanError } from '../core/errors.js';
+import { ConmanError } from '../base/errors.js';
 
 let seq = 0;
 

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import lockfile from 'proper-lockfile';
-import { ConmanError } from '../core/errors.js';
+import { ConmanError } from '../base/errors.js';
 
 const STALE_MS = 5000;
 

@@ -3,10 +3,10 @@
  * used for writing; a store written by a newer conman is refused instead of being misread.
  */
 import fs from 'node:fs';
-import type { Context } from '../core/context.js';
-import { ConmanError } from '../core/errors.js';
+import type { Context } from '../base/context.js';
+import { ConmanError } from '../base/errors.js';
 import { writeJsonAtomic, readJson } from './atomic.js';
-import { STORE_SCHEMA_VERSION, storeFile } from './paths.js';
+import { STORE_SCHEMA_VERSION, storeFile } from './layout.js';
 
 const checked = new Set<string>();
 

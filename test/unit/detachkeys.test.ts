@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DetachMatcher, parseDetachKeys, DEFAULT_DETACH_KEYS } from '../../src/core/detachkeys.js';
-import { ConmanError } from '../../src/core/errors.js';
+import { DetachMatcher, parseDetachKeys, DEFAULT_DETACH_KEYS } from '../../src/cli/terminal/detachkeys.js';
+import { ConmanError } from '../../src/base/errors.js';
 
 test('parses podman detach key syntax', () => {
   assert.deepEqual([...parseDetachKeys(DEFAULT_DETACH_KEYS)], [16, 17]);

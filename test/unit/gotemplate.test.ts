@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { renderGo } from '../../src/core/gotemplate.js';
-import { render, splitTable } from '../../src/core/format.js';
-import { ConmanError } from '../../src/core/errors.js';
+import { renderGo } from '../../src/cli/format/gotemplate.js';
+import { render, splitTable } from '../../src/cli/format/format.js';
+import { ConmanError } from '../../src/base/errors.js';
 
 const ctr = {
   Id: 'abc123',

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ConmanError } from '../errors.js';
+import { ConmanError } from '../../base/errors.js';
 import { writeFileAtomicSync } from '../../storage/atomic.js';
 
 export interface Creds {

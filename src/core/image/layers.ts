@@ -18,10 +18,10 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { Context } from '../context.js';
-import { ConmanError, describeError } from '../errors.js';
-import { native, S_IFBLK, S_IFCHR, S_IFIFO, type Native } from '../native.js';
-import { layersDir, tmpDir } from '../../storage/paths.js';
+import type { Context } from '../../base/context.js';
+import { ConmanError, describeError } from '../../base/errors.js';
+import { native, S_IFBLK, S_IFCHR, S_IFIFO, type Native } from '../../base/native.js';
+import { layersDir, tmpDir } from '../../storage/layout.js';
 import { writeJsonAtomic } from '../../storage/atomic.js';
 
 const HWM = 1024 * 1024;

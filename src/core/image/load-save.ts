@@ -12,11 +12,11 @@ import path from 'node:path';
 import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { Context } from '../context.js';
-import { ConmanError, describeError } from '../errors.js';
-import { native } from '../native.js';
+import type { Context } from '../../base/context.js';
+import { ConmanError, describeError } from '../../base/errors.js';
+import { native } from '../../base/native.js';
 import { writeFileAtomicSync } from '../../storage/atomic.js';
-import { blobsDir } from '../../storage/paths.js';
+import { blobsDir } from '../../storage/layout.js';
 import {
   blobPath,
   getImage,
@@ -24,12 +24,12 @@ import {
   updateImages,
   type ImageConfig,
   type ImageRecord,
-} from '../images.js';
+} from './store.js';
 import { cleanStaleTemp, hookInterrupt, takeLease, Decompressor, hasLayer, importLayer, layerTarStream, makeTemp, readLayerMeta, SafeExtractor } from './layers.js';
 import { MT } from './registry.js';
 import { parseReference, repoName } from './reference.js';
 import { choosePlatform, type Descriptor, type Manifest } from './pull.js';
-import { Progress } from './progress.js';
+import { Progress } from '../../cli/progress.js';
 
 const sha256 = (b: Buffer | string) => `sha256:${crypto.createHash('sha256').update(b).digest('hex')}`;
 

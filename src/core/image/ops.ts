@@ -1,6 +1,6 @@
 /** rmi, tag, prune, inspect: operations on image records (images.json under images.lock). */
-import type { Context } from '../context.js';
-import { ConmanError } from '../errors.js';
+import type { Context } from '../../base/context.js';
+import { ConmanError } from '../../base/errors.js';
 import {
   garbageCollect,
   imageConfig,
@@ -11,7 +11,7 @@ import {
   readImages,
   updateImages,
   type ImageRecord,
-} from '../images.js';
+} from './store.js';
 import { looksLikeId, parseReference, repoName } from './reference.js';
 
 export interface RmiResult {
@@ -57,7 +57,7 @@ async function removeUsers(ctx: Context, refs: string[], all: boolean): Promise<
   }
   const users = [...victims].flatMap((id) => used.get(id) ?? []);
   if (!users.length) return;
-  const { removeContainer } = await import('../lifecycle.js');
+  const { removeContainer } = await import('../container/lifecycle.js');
   for (const c of users) {
     try {
       await removeContainer(ctx, c, { force: true, time: 0 });

@@ -2,7 +2,7 @@
  * Image references the way docker/podman read them: `[host[:port]/]path[:tag][@digest]`.
  * Short names (`alpine`) normalise to `docker.io/library/alpine:latest`; a name with a host keeps it.
  */
-import { ConmanError } from '../errors.js';
+import { ConmanError } from '../../base/errors.js';
 
 export const DEFAULT_REGISTRY = 'docker.io';
 export const DEFAULT_TAG = 'latest';

@@ -9,7 +9,7 @@
  * Read from $CONMAN_REGISTRIES_CONF, else /etc/conman/registries.conf; a missing file means defaults.
  */
 import fs from 'node:fs';
-import { ConmanError } from '../errors.js';
+import { ConmanError } from '../../base/errors.js';
 
 export interface RegistryEntry {
   location: string;

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import tls from 'node:tls';
 import type { Readable } from 'node:stream';
-import { ConmanError, describeError } from '../errors.js';
+import { ConmanError, describeError } from '../../base/errors.js';
 import type { Creds } from './auth.js';
 
 export const MT = {

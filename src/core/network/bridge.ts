@@ -9,9 +9,9 @@
  *         CONMAN-ISOLATION: `-o BR -j DROP` (a packet from one conman bridge to another is dropped)
  * nat:    POSTROUTING: `-s SUBNET ! -o BR -j MASQUERADE`
  */
-import { childProcess } from '../lazy.js';
+import { childProcess } from '../../base/lazy.js';
 import fs from 'node:fs';
-import { ConmanError } from '../errors.js';
+import { ConmanError } from '../../base/errors.js';
 
 export interface BridgeNet {
   name: string;

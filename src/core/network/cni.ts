@@ -4,10 +4,10 @@
  * network configuration on stdin. A conflist is a chain: ADD runs the plugins in order, each getting the
  * previous plugin's result as `prevResult`; DEL runs them in reverse, each getting the cached ADD result.
  */
-import { childProcess } from '../lazy.js';
+import { childProcess } from '../../base/lazy.js';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ConmanError } from '../errors.js';
+import { ConmanError } from '../../base/errors.js';
 
 export const CNI_VERSION = '1.0.0';
 

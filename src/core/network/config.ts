@@ -7,13 +7,13 @@
  * by every store on the host (like podman's default network), so its IPAM leases live in one host-wide
  * directory; user networks get a bridge name and subnet no other network (of any store) or host route uses.
  */
-import { nodeCrypto } from '../lazy.js';
+import { nodeCrypto } from '../../base/lazy.js';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Context } from '../context.js';
-import { DEFAULT_RUNROOT } from '../context.js';
-import { ConmanError } from '../errors.js';
-import { networksDir } from '../../storage/paths.js';
+import type { Context } from '../../base/context.js';
+import { DEFAULT_RUNROOT } from '../../base/context.js';
+import { ConmanError } from '../../base/errors.js';
+import { networksDir } from '../../storage/layout.js';
 import { withLock } from '../../storage/lock.js';
 import { readJson, writeJsonAtomic } from '../../storage/atomic.js';
 import { CNI_VERSION, type Conflist, type PluginConf } from './cni.js';

@@ -5,7 +5,7 @@
  * Peers' hosts files are rewritten in place (same inode), so running containers see joins and leaves.
  */
 import fs from 'node:fs';
-import { ConmanError } from '../errors.js';
+import { ConmanError } from '../../base/errors.js';
 import { parseIp } from './ipv4.js';
 
 export interface HostEntry {

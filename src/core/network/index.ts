@@ -14,13 +14,13 @@
  *   <runroot>/networks/up/<net>               the network's bridge and rules were checked since boot
  * The hosts, resolv.conf and hostname files go to the container directory (or req.filesDir).
  */
-import { childProcess } from '../lazy.js';
+import { childProcess } from '../../base/lazy.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Context } from '../context.js';
-import { ConmanError, describeError } from '../errors.js';
-import { containerDir } from '../../storage/paths.js';
+import type { Context } from '../../base/context.js';
+import { ConmanError, describeError } from '../../base/errors.js';
+import { containerDir } from '../../storage/layout.js';
 import { withLock } from '../../storage/lock.js';
 import { readJson, writeJsonAtomic } from '../../storage/atomic.js';
 import { chainAdd, chainDel, cniPath, type CniResult, type Conflist, type PluginConf } from './cni.js';

@@ -2,11 +2,11 @@
  * Persistent network namespaces as files: the native addon's netnsCreate (or, without it, `unshare --net=FILE
  * ip link set lo up`) bind-mounts a new namespace with lo up onto FILE. runc joins it by path; removing it is umount + unlink.
  */
-import { childProcess } from '../lazy.js';
+import { childProcess } from '../../base/lazy.js';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ConmanError } from '../errors.js';
-import { MNT_DETACH, native } from '../native.js';
+import { ConmanError } from '../../base/errors.js';
+import { MNT_DETACH, native } from '../../base/native.js';
 
 export function createNetns(file: string, installDir = ''): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });

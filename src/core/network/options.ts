@@ -4,8 +4,8 @@
  * stored as 'bridge', like podman), `config.extra.net` holds the rest (NetExtra).
  */
 import fs from 'node:fs';
-import type { Context } from '../context.js';
-import { ConmanError } from '../errors.js';
+import type { Context } from '../../base/context.js';
+import { ConmanError } from '../../base/errors.js';
 import { conflistFile, DEFAULT_NETWORK, infoFromConflist, readConflist } from './config.js';
 import { contains, parseCidr, parseIp } from './ipv4.js';
 import { parsePublish, publishAll, type PortMapping } from './ports.js';

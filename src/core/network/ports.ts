@@ -5,7 +5,7 @@
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { ConmanError } from '../errors.js';
+import { ConmanError } from '../../base/errors.js';
 import { parseIp } from './ipv4.js';
 
 export interface PortMapping {

@@ -1,6 +1,6 @@
 /** Which containers use a network: configured to (container.json) or attached right now (network state). */
-import type { Context } from '../context.js';
-import { listIds, readContainer } from '../containers.js';
+import type { Context } from '../../base/context.js';
+import { listIds, readContainer } from '../container/record.js';
 import { allNetworkStates } from './index.js';
 import { DEFAULT_NETWORK } from './config.js';
 

@@ -11,14 +11,14 @@
  * container's pipes (backpressure onto the container, as with a plain pipe). Other attach clients get a
  * bounded buffer and are dropped when they fall 8 MB behind, so they can never block the container.
  */
-import { lastRuncError } from '../core/runc-log.js';
+import { lastRuncError } from '../base/runc-log.js';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import type { Readable, Writable } from 'node:stream';
-import { frame, FrameReader, STDIN, STDOUT, STDERR, CONTROL, EXIT } from './frames.js';
-import { native } from '../core/native.js';
+import { frame, FrameReader, STDIN, STDOUT, STDERR, CONTROL, EXIT, type ShimConfig } from './protocol.js';
+import { native } from '../base/native.js';
 import { writeFileAtomicSync } from '../storage/atomic.js';
 
 /** `... run --pid-file P -b B ID` → `... run -d --pid-file P -b B ID` */
@@ -26,30 +26,6 @@ function detachedArgs(args: string[]): void {
   args.splice(args.indexOf('run') + 1, 0, '-d');
 }
 
-export interface ShimConfig {
-  id: string;
-  root: string;
-  runroot: string;
-  runtime: string;
-  installDir: string;
-  bundle: string;
-  runcRoot: string;
-  pidFile: string;
-  runcLog: string;
-  logPath: string;
-  exitPath: string;
-  attachPath: string;
-  stdin: boolean;
-  tty: boolean;
-  /** the fd-3 client wants the output and the exit code (foreground run, start -a) */
-  foreground: boolean;
-  rows?: number;
-  cols?: number;
-  /** cgroup file whose `oom_kill N` line counts OOM kills (memory.events on v2, memory.oom_control on v1) */
-  oomFile?: string;
-  /** --rm: exit.json is not fsynced (the container is removed right after) */
-  autoRemove?: boolean;
-}
 
 const CLIENT_LIMIT = 8 * 1024 * 1024;
 const NL = Buffer.from('\n');
@@ -72,7 +48,7 @@ const earlySignals: string[] = [];
 let logFd = -1;
 let runcStderr = '';
 let oomKilled = false;
-let cleanupModules: Promise<[typeof import('../core/context.js'), typeof import('../core/cleanup.js')]> | undefined;
+let cleanupModules: Promise<[typeof import('../base/context.js'), typeof import('../core/container/cleanup.js')]> | undefined;
 
 const ctl = new net.Socket({ fd: 3, readable: true, writable: true });
 ctl.on('error', () => {});
@@ -511,7 +487,7 @@ async function finish(code: number): Promise<void> {
 }
 
 function loadCleanup(): NonNullable<typeof cleanupModules> {
-  cleanupModules ??= Promise.all([import('../core/context.js'), import('../core/cleanup.js')]);
+  cleanupModules ??= Promise.all([import('../base/context.js'), import('../core/container/cleanup.js')]);
   return cleanupModules;
 }
 

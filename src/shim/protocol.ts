@@ -34,3 +34,29 @@ export class FrameReader {
     }
   }
 }
+
+/** The start config: the first control frame the CLI sends a new shim. */
+export interface ShimConfig {
+  id: string;
+  root: string;
+  runroot: string;
+  runtime: string;
+  installDir: string;
+  bundle: string;
+  runcRoot: string;
+  pidFile: string;
+  runcLog: string;
+  logPath: string;
+  exitPath: string;
+  attachPath: string;
+  stdin: boolean;
+  tty: boolean;
+  /** the fd-3 client wants the output and the exit code (foreground run, start -a) */
+  foreground: boolean;
+  rows?: number;
+  cols?: number;
+  /** cgroup file whose `oom_kill N` line counts OOM kills (memory.events on v2, memory.oom_control on v1) */
+  oomFile?: string;
+  /** --rm: exit.json is not fsynced (the container is removed right after) */
+  autoRemove?: boolean;
+}

@@ -4,9 +4,9 @@
  * Reads (ps, inspect, wait) use the result in memory; commands that change a container persist it.
  */
 import fs from 'node:fs';
-import type { Context } from './context.js';
-import { readExit, type ContainerRecord, type ContainerState } from './containers.js';
-import { aliveFile } from '../storage/paths.js';
+import type { Context } from '../../base/context.js';
+import { readExit, type ContainerRecord, type ContainerState } from './record.js';
+import { aliveFile } from '../../storage/layout.js';
 
 /** Start time of a process (clock ticks after boot), or undefined if it does not exist (or is a zombie). */
 export function procStart(pid: number): string | undefined {

@@ -5,8 +5,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { ConmanError } from './errors.js';
-import { DEFAULT_SHM_SIZE, type ContainerRecord } from './containers.js';
+import { ConmanError } from '../../base/errors.js';
+import { DEFAULT_SHM_SIZE, type ContainerRecord } from '../container/record.js';
 
 export const DEFAULT_CAPS = [
   'CAP_CHOWN',

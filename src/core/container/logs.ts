@@ -4,7 +4,7 @@
  * stops (polling the file; no lock is held).
  */
 import fs from 'node:fs';
-import { ConmanError } from './errors.js';
+import { ConmanError } from '../../base/errors.js';
 
 export interface LogLine {
   ts: string;

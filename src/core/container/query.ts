@@ -3,11 +3,11 @@
  * flat as containers grow.
  */
 import path from 'node:path';
-import type { Context } from './context.js';
-import { containerDir } from '../storage/paths.js';
-import { DEFAULT_SHM_SIZE, listIds, logFile, readContainer, type ContainerRecord } from './containers.js';
-import { liveState, rebootPending } from './reconcile.js';
-import { networkName, networkSettings, portsJson, portsText } from './network/report.js';
+import type { Context } from '../../base/context.js';
+import { containerDir } from '../../storage/layout.js';
+import { DEFAULT_SHM_SIZE, listIds, logFile, readContainer, type ContainerRecord } from './record.js';
+import { liveState, rebootPending } from './state.js';
+import { networkName, networkSettings, portsJson, portsText } from '../network/report.js';
 
 export async function listContainers(ctx: Context): Promise<ContainerRecord[]> {
   if (rebootPending(ctx)) await (await import('./lifecycle.js')).reconcileAfterReboot(ctx);

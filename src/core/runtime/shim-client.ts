@@ -6,11 +6,11 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import type { Context } from './context.js';
-import { frame, FrameReader, CONTROL, EXIT, STDIN } from '../shim/frames.js';
-import type { ShimConfig } from '../shim/shim.js';
-import { native } from './native.js';
-import { ConmanError } from './errors.js';
+import type { Context } from '../../base/context.js';
+import { frame, FrameReader, CONTROL, EXIT, STDIN } from '../../shim/protocol.js';
+import type { ShimConfig } from '../../shim/protocol.js';
+import { native } from '../../base/native.js';
+import { ConmanError } from '../../base/errors.js';
 
 /** V8 flags that keep a shim small (measured: see docs/DESIGN.md). */
 export const SHIM_NODE_FLAGS = ['--max-old-space-size=16', '--max-semi-space-size=1', '--v8-pool-size=0', '--stack-size=400'];

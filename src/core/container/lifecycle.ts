@@ -6,8 +6,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Context } from './context.js';
-import { ConmanError } from './errors.js';
+import type { Context } from '../../base/context.js';
+import { ConmanError } from '../../base/errors.js';
 import {
   NAME_RE,
   allocateContainer,
@@ -28,14 +28,14 @@ import {
   type ContainerConfig,
   type ContainerRecord,
   type MountSpec,
-} from './containers.js';
-import { bootId, liveState, markBoot, procStart, processAlive, rebootPending } from './reconcile.js';
-import { buildSpec, isCgroupV2, normalizeCap, parseUlimit, resolveUser } from './spec.js';
+} from './record.js';
+import { bootId, liveState, markBoot, procStart, processAlive, rebootPending } from './state.js';
+import { buildSpec, isCgroupV2, normalizeCap, parseUlimit, resolveUser } from '../runtime/spec.js';
 import { cleanupContainer, dropRuncState, unmountRootfs } from './cleanup.js';
-import { setupNetworkHook } from './nethooks.js';
-import { native } from './native.js';
-import { containerDir, runcRoot, volatileDir } from '../storage/paths.js';
-import type { ShimHandle, Started } from './shim-client.js';
+import { setupNetworkHook } from '../network/hooks.js';
+import { native } from '../../base/native.js';
+import { containerDir, runcRoot, volatileDir } from '../../storage/layout.js';
+import type { ShimHandle, Started } from '../runtime/shim-client.js';
 
 export interface CreateOptions {
   image: string;
@@ -67,7 +67,7 @@ export interface CreateOptions {
   tty?: boolean;
   network?: string;
   /** the other network flags (-p, -P, --ip, --dns, ...): checked by src/core/network/options.ts */
-  net?: Omit<import('./network/options.js').NetFlags, 'network'>;
+  net?: Omit<import('../network/options.js').NetFlags, 'network'>;
   pull?: string;
   quiet?: boolean;
   tmpfs?: string[];
@@ -383,14 +383,14 @@ function etcFiles(dir: string, id: string, hostname: string): void {
 
 export async function createContainer(ctx: Context, o: CreateOptions): Promise<ContainerRecord> {
   const v = validateCreate(o);
-  const { parseNetFlags, addExposed } = await import('./network/options.js');
+  const { parseNetFlags, addExposed } = await import('../network/options.js');
   const netv = parseNetFlags(ctx, { ...o.net, network: o.network });
-  const images = await import('./images.js');
+  const images = await import('../image/store.js');
   let img = v.pull === 'always' ? undefined : await images.findImage(ctx, o.image);
   if (!img) {
     if (v.pull === 'never') throw new ConmanError('ENOSUCHIMAGE', `${o.image}: image not known`);
     const po = o.pullOptions ?? {};
-    const creds = po.creds ? (await import('./image/auth.js')).parseCredsFlag(po.creds) : undefined;
+    const creds = po.creds ? (await import('../image/auth.js')).parseCredsFlag(po.creds) : undefined;
     img = await images.pullImage(ctx, o.image, { quiet: o.quiet ?? true, tlsVerify: po.tlsVerify, creds, authfile: po.authfile });
   }
   const ic = (await images.imageConfig(ctx, img)).config ?? {};
@@ -556,7 +556,7 @@ export async function startContainer(ctx: Context, id: string, opts: StartOption
         fs.mkdirSync(vdir, { recursive: true });
         fs.rmSync(path.join(vdir, 'pid'), { force: true });
         if (!shim) {
-          const { spawnShim } = await import('./shim-client.js');
+          const { spawnShim } = await import('../runtime/shim-client.js');
           shim = spawnShim(ctx);
         }
         try {
@@ -598,7 +598,7 @@ export async function startContainer(ctx: Context, id: string, opts: StartOption
           /* reported below */
         }
         try {
-          const { teardownNetworkHook } = await import('./nethooks.js');
+          const { teardownNetworkHook } = await import('../network/hooks.js');
           await teardownNetworkHook(ctx, rec); // nothing half-made: release what setupNetworkHook took
         } catch {
           /* stale network setups are cleaned up by the next setup */
@@ -757,7 +757,7 @@ export async function removeContainer(ctx: Context, ref: string, opts: { force?:
     if (st.status === 'running' || st.status === 'stopping')
       throw new ConmanError('ECTRSTATE', `container ${rec.name} was started again while being removed`);
     unmountRootfs(ctx, r.id);
-    const { teardownNetworkHook } = await import('./nethooks.js');
+    const { teardownNetworkHook } = await import('../network/hooks.js');
     await teardownNetworkHook(ctx, r);
     dropRuncState(ctx, r.id);
     r.state = { ...st, status: 'removing', mounted: false };

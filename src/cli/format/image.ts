@@ -37,7 +37,7 @@ export function humanAgo(iso: string, now = Date.now()): string {
  * one line per row; a `table` prefix adds a header built from the field names.
  */
 export async function renderTemplate(tmpl: string, rows: Array<Record<string, unknown>>): Promise<string> {
-  const { renderRows } = await import('../core/format.js');
+  const { renderRows } = await import('./format.js');
   return renderRows(tmpl, rows, { ID: 'IMAGE ID' });
 }
 

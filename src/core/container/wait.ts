@@ -3,9 +3,9 @@
  * removing). `stopped`/`exited` (the default) wait for the exit and give the exit code; the others return -1
  * when the container reaches that state (as podman does). Polls the container's files; no lock is held.
  */
-import type { Context } from './context.js';
-import { ConmanError } from './errors.js';
-import { resolveContainer } from './containers.js';
+import type { Context } from '../../base/context.js';
+import { ConmanError } from '../../base/errors.js';
+import { resolveContainer } from './record.js';
 import { current, waitContainer } from './lifecycle.js';
 
 const STATE_OF: Record<string, string> = {

@@ -4,14 +4,14 @@
  * `<root>/containers/names/<name>` symlinks pointing at the id, created and removed under the global
  * containers lock, so two `create --name x` can never both win.
  */
-import { ensureStore } from '../storage/store.js';
+import { ensureStore } from '../../storage/store.js';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Context } from './context.js';
-import { ConmanError } from './errors.js';
-import { readJson, writeJsonAtomic } from '../storage/atomic.js';
-import { containerDir, containerLock, containersDir, containersLock } from '../storage/paths.js';
-import { withLock } from '../storage/lock.js';
+import type { Context } from '../../base/context.js';
+import { ConmanError } from '../../base/errors.js';
+import { readJson, writeJsonAtomic } from '../../storage/atomic.js';
+import { containerDir, containerLock, containersDir, containersLock } from '../../storage/layout.js';
+import { withLock } from '../../storage/lock.js';
 
 export type Status = 'created' | 'running' | 'stopping' | 'exited' | 'removing';
 

@@ -5,11 +5,11 @@
  * --sig-proxy, and the exit code, which the shim sends after its cleanup (so `run --rm` returns only when
  * the container is gone). If the socket breaks, falls back to the container's recorded state.
  */
-import { childProcess } from './lazy.js';
-import type { Context } from './context.js';
-import { ConmanError } from './errors.js';
-import { CONTROL, STDIN, STDOUT } from '../shim/frames.js';
-import type { FrameClient } from './shim-client.js';
+import { childProcess } from '../../base/lazy.js';
+import type { Context } from '../../base/context.js';
+import { ConmanError } from '../../base/errors.js';
+import { CONTROL, STDIN, STDOUT } from '../../shim/protocol.js';
+import type { FrameClient } from '../../core/runtime/shim-client.js';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 
@@ -162,7 +162,7 @@ export async function runForeground(
   let info = first;
   if (!info) {
     // the shim's socket broke: the exit record (or reconciled state) tells
-    const { current } = await import('./lifecycle.js');
+    const { current } = await import('../../core/container/lifecycle.js');
     for (;;) {
       const rec = current(ctx, id);
       if (!rec) return 0; // removed by its --rm cleanup; its code went with it

@@ -13,10 +13,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Context } from './context.js';
-import type { ContainerRecord } from './containers.js';
-import type { NetExtra } from './network/options.js';
-import type { NetStatus } from './network/report.js';
+import type { Context } from '../../base/context.js';
+import type { ContainerRecord } from '../container/record.js';
+import type { NetExtra } from './options.js';
+import type { NetStatus } from './report.js';
 
 export interface NetworkSetup {
   netnsPath?: string;
@@ -26,7 +26,7 @@ export interface NetworkSetup {
 export async function setupNetworkHook(ctx: Context, rec: ContainerRecord): Promise<NetworkSetup> {
   const c = rec.config;
   const x = (c.extra?.net ?? { ports: [] }) as NetExtra;
-  const { setupNetwork } = await import('./network/index.js');
+  const { setupNetwork } = await import('./index.js');
   const s = await setupNetwork(ctx, {
     id: rec.id,
     name: rec.name,
@@ -51,7 +51,7 @@ export async function teardownNetworkHook(ctx: Context, rec: ContainerRecord): P
   // nothing set up (--network none, or torn down already): don't load the network code (the shim's exit path;
   // teardownNetwork would return at the same check)
   if (fs.existsSync(path.join(ctx.runroot, 'networks', 'ctr', rec.id))) {
-    const { teardownNetwork } = await import('./network/index.js');
+    const { teardownNetwork } = await import('./index.js');
     await teardownNetwork(ctx, rec.id);
   }
   if (rec.config.extra?.netStatus) delete rec.config.extra.netStatus; // cleanupContainer/rm persist the record

@@ -4,7 +4,7 @@
  * The matcher runs on the client side (in the CLI), over what the user types, and holds back a partial
  * match until it either completes (detach) or fails (the held bytes go through).
  */
-import { ConmanError } from './errors.js';
+import { ConmanError } from '../../base/errors.js';
 
 export const DEFAULT_DETACH_KEYS = 'ctrl-p,ctrl-q';
 

@@ -3,15 +3,15 @@
  * Public API for the containers area: findImage, imageConfig, layerDiffDirs, pullImage.
  * All writes of images.json happen under images.lock; layer dirs appear only complete (temp + rename).
  */
-import { ensureStore } from '../storage/store.js';
+import { ensureStore } from '../../storage/store.js';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Context } from './context.js';
-import { ConmanError } from './errors.js';
-import { blobsDir, containersDir, imagesDir, imagesLock, layersDir } from '../storage/paths.js';
-import { readJson, writeJsonAtomic } from '../storage/atomic.js';
-import { withLock } from '../storage/lock.js';
-import { looksLikeId, parseReference, repoName, splitName, type Reference } from './image/reference.js';
+import type { Context } from '../../base/context.js';
+import { ConmanError } from '../../base/errors.js';
+import { blobsDir, containersDir, imagesDir, imagesLock, layersDir } from '../../storage/layout.js';
+import { readJson, writeJsonAtomic } from '../../storage/atomic.js';
+import { withLock } from '../../storage/lock.js';
+import { looksLikeId, parseReference, repoName, splitName, type Reference } from './reference.js';
 
 export interface ImageRecord {
   /** Config digest hex (64 chars). */
@@ -194,7 +194,7 @@ export function layerDiffDirs(ctx: Context, img: ImageRecord): string[] {
 
 /** Pulls an image from its registry into the store (see core/image/pull.ts). */
 export async function pullImage(ctx: Context, ref: string, opts: PullOptions = {}): Promise<ImageRecord> {
-  const { pull } = await import('./image/pull.js');
+  const { pull } = await import('./pull.js');
   return pull(ctx, ref, opts);
 }
 

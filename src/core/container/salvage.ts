@@ -6,10 +6,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Context } from './context.js';
-import { ConmanError } from './errors.js';
-import { containerDir, containersDir, volatileDir } from '../storage/paths.js';
-import { listIds, lookupName, namesDir, type ContainerRecord } from './containers.js';
+import type { Context } from '../../base/context.js';
+import { ConmanError } from '../../base/errors.js';
+import { containerDir, containersDir, volatileDir } from '../../storage/layout.js';
+import { listIds, lookupName, namesDir, type ContainerRecord } from './record.js';
 import { dropRuncState, unmountRootfs } from './cleanup.js';
 
 function idFor(ctx: Context, ref: string): string | undefined {
@@ -64,7 +64,7 @@ export async function removeCorrupt(ctx: Context, ref: string, cause: ConmanErro
   unmountRootfs(ctx, id);
   dropRuncState(ctx, id);
   try {
-    const { teardownNetwork } = await import('./network/index.js');
+    const { teardownNetwork } = await import('../network/index.js');
     await teardownNetwork(ctx, id);
   } catch (e) {
     ctx.warn(`container ${id}: network teardown: ${(e as Error).message}`);

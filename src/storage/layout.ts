@@ -14,7 +14,7 @@
  * <runroot>/<id12>/                       per-container volatile dir: shim.pid, attach socket, netns
  */
 import path from 'node:path';
-import type { Context } from '../core/context.js';
+import type { Context } from '../base/context.js';
 
 export const STORE_SCHEMA_VERSION = 1;
 

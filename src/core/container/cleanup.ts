@@ -4,8 +4,8 @@
  * Network teardown happens here through nethooks.ts.
  */
 import fs from 'node:fs';
-import type { Context } from './context.js';
-import { native, MNT_DETACH } from './native.js';
+import type { Context } from '../../base/context.js';
+import { native, MNT_DETACH } from '../../base/native.js';
 import {
   mergedDir,
   readContainer,
@@ -14,10 +14,10 @@ import {
   writeContainer,
   type ContainerRecord,
   type ExitRecord,
-} from './containers.js';
-import { liveState } from './reconcile.js';
-import { teardownNetworkHook } from './nethooks.js';
-import { runcRoot, volatileDir } from '../storage/paths.js';
+} from './record.js';
+import { liveState } from './state.js';
+import { teardownNetworkHook } from '../network/hooks.js';
+import { runcRoot, volatileDir } from '../../storage/layout.js';
 import path from 'node:path';
 
 /** Unmounts the container's rootfs; quiet when nothing is mounted. */

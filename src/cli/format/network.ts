@@ -1,6 +1,6 @@
 /** Shared output helpers of the network commands: podman's JSON shape and the field names of its templates. */
-import type { NetworkInfo } from '../core/network/config.js';
-import { render } from '../core/format.js';
+import type { NetworkInfo } from '../../core/network/config.js';
+import { render } from './format.js';
 
 export function networkJson(n: NetworkInfo): Record<string, unknown> {
   return {

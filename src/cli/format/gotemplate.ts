@@ -7,7 +7,7 @@
  * all start upper-case stands for a Go struct (unknown field: an error, printed `{a b}`), any other object
  * for a map (missing key: `<no value>`, printed `map[k:v]`).
  */
-import { ConmanError } from './errors.js';
+import { ConmanError } from '../../base/errors.js';
 
 type Value = unknown;
 

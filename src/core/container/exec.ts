@@ -5,18 +5,18 @@
  * error line can be replaced by conman's message; runc's exit status 255 with an `exec failed` error maps to
  * 127 (not found), 126 (not executable) or 125.
  */
-import { lastRuncError } from './runc-log.js';
+import { lastRuncError } from '../../base/runc-log.js';
 import { createRequire } from 'node:module';
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Context } from './context.js';
-import { ConmanError } from './errors.js';
-import { mergedDir, resolveContainer } from './containers.js';
+import type { Context } from '../../base/context.js';
+import { ConmanError } from '../../base/errors.js';
+import { mergedDir, resolveContainer } from './record.js';
 import { current } from './lifecycle.js';
-import { effectiveCaps, resolveUser } from './spec.js';
-import { runcRoot, volatileDir } from '../storage/paths.js';
+import { effectiveCaps, resolveUser } from '../runtime/spec.js';
+import { runcRoot, volatileDir } from '../../storage/layout.js';
 
 export interface ExecOptions {
   interactive?: boolean;
