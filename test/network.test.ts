@@ -12,11 +12,12 @@ import net from 'node:net';
 import path from 'node:path';
 import { makeContext, type Context } from '../src/base/context.js';
 import { setupNetwork, teardownNetwork, cleanupStaleNetworks, parsePublish, networkState } from '../src/core/network/index.js';
-import { createNetwork, removeNetworkConfig, listNetworks, ipamDir } from '../src/core/network/config.js';
+import { createNetwork, removeNetworkConfig, listNetworks, DEFAULT_NETWORK } from '../src/core/network/config.js';
 import { bridgePorts } from '../src/core/network/bridge.js';
 import { freePort } from './lib/registry.js';
 import { REPO } from './lib/conman.js';
 import { testTmp } from './lib/tmp.js';
+import { ipamDir } from '../src/storage/layout.js';
 
 const PREFIX = `cmt${crypto.randomBytes(2).toString('hex')}`;
 const children: ChildProcess[] = [];
@@ -78,7 +79,7 @@ function tcpGet(host: string, port: number): Promise<string> {
 function leaks(ctx: Context, id: string, netName: string, bridge: string): string[] {
   const found: string[] = [];
   if (fs.existsSync(path.join(ctx.runroot, 'networks', 'ctr', id))) found.push('state dir');
-  const ipam = path.join(ipamDir(ctx, netName), netName);
+  const ipam = path.join(ipamDir(ctx, netName === DEFAULT_NETWORK), netName);
   if (fs.existsSync(ipam)) {
     for (const f of fs.readdirSync(ipam)) {
       if (/^\d/.test(f) && fs.readFileSync(path.join(ipam, f), 'utf8').includes(id)) found.push(`lease ${f}`);
@@ -216,7 +217,7 @@ test('a setup whose command was SIGKILLed before the container started is cleane
   const id = newId();
   const port = await freePort();
   const script = `
-    import { makeContext } from ${JSON.stringify(path.join(REPO, 'src/core/context.ts'))};
+    import { makeContext } from ${JSON.stringify(path.join(REPO, 'src/base/context.ts'))};
     import { setupNetwork, parsePublish } from ${JSON.stringify(path.join(REPO, 'src/core/network/index.ts'))};
     const ctx = makeContext({ root: ${JSON.stringify(ctx.root)}, runroot: ${JSON.stringify(ctx.runroot)} }, ${JSON.stringify(REPO)});
     await setupNetwork(ctx, { id: ${JSON.stringify(id)}, name: 'crashy', network: ${JSON.stringify(netw.name)}, ports: parsePublish('127.0.0.1:${port}:80') });

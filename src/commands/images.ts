@@ -14,9 +14,12 @@ export const imagesCommand: Command = {
       .option('filter', { alias: 'f', type: 'string', array: true, describe: 'dangling=true|false, reference=PATTERN' })
       .option('format', { type: 'string', describe: 'json, or a Go template such as {{.Repository}}:{{.Tag}}' }),
   handler: async (argv) => {
-    const { readImages, imagesInUse, isDangling } = await import('../core/image/store.js');
+    const { imagesInUse } = await import('../core/image/store.js');
+    const { readImages, isDangling } = await import('../storage/images.js');
     const { splitName } = await import('../core/image/reference.js');
-    const { humanAgo, humanSize, renderTemplate, columns } = await import('../cli/format/image.js');
+    const { humanSize, renderTemplate } = await import('../cli/format/image.js');
+    const { humanAgo } = await import('../cli/time.js');
+    const { columns } = await import('../cli/table.js');
     const { ConmanError } = await import('../base/errors.js');
     let images = readImages(argv.ctx);
     const used = imagesInUse(argv.ctx);

@@ -25,7 +25,8 @@ export const logsCommand: Command = {
   handler: async (argv) => {
     const a = argv as unknown as WithCtx<LogsArgs>;
     const ctx = a.ctx;
-    const { resolveContainer, logFile } = await import('../core/container/record.js');
+    const { resolveContainer } = await import('../core/container/record.js');
+    const { logFile } = await import('../storage/layout.js');
     const logs = await import('../core/container/logs.js');
     if (a.tail !== undefined && (!Number.isInteger(a.tail) || a.tail < -1)) throw new ConmanError('EINVAL', `invalid --tail ${a.tail}`);
     const since = a.since !== undefined ? logs.parseTime(a.since, '--since') : undefined;

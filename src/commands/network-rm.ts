@@ -25,7 +25,7 @@ export const networkRmCommand: Command = {
         if (info.name === cfg.DEFAULT_NETWORK) throw new ConmanError('EINVAL', `the default network ${info.name} cannot be removed`);
         const users = networkUsers(a.ctx, info.name);
         if (users.length && !a.force) {
-          const { readContainer } = await import('../core/container/record.js');
+          const { readContainer } = await import('../storage/containers.js');
           const names = users.map((id) => readContainer(a.ctx, id)?.name ?? id.slice(0, 12));
           throw new ConmanError('EINVAL', `network ${info.name} is in use by container(s) ${names.join(', ')}`, {
             hint: `remove them first, or use conman network rm -f ${info.name}`,

@@ -14,7 +14,8 @@ export const portCommand: Command = {
     const a = argv as WithCtx<{ container?: string; port?: string; all?: boolean }>;
     const { ConmanError } = await import('../base/errors.js');
     const net = await import('../core/network/index.js');
-    const { resolveContainer, readContainer } = await import('../core/container/record.js');
+    const { resolveContainer } = await import('../core/container/record.js');
+    const { readContainer } = await import('../storage/containers.js');
     if (!a.all && !a.container) throw new ConmanError('EUSAGE', 'conman port needs a container, or --all');
     if (a.all && a.container && !a.port) {
       a.port = a.container;

@@ -19,7 +19,7 @@ export const rmCommand: Command = {
     await lc.reconcileAfterReboot(ctx);
     let refs = a.containers ?? [];
     if (a.all) {
-      const { listIds } = await import('../core/container/record.js');
+      const { listIds } = await import('../storage/containers.js');
       refs = listIds(ctx);
       if (!refs.length) return;
     }

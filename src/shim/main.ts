@@ -20,6 +20,8 @@ import type { Readable, Writable } from 'node:stream';
 import { frame, FrameReader, STDIN, STDOUT, STDERR, CONTROL, EXIT, type ShimConfig } from './protocol.js';
 import { native } from '../base/native.js';
 import { writeFileAtomicSync } from '../storage/atomic.js';
+import { procStart } from '../base/proc.js';
+import { signalName, signalNumber } from '../base/signals.js';
 
 /** `... run --pid-file P -b B ID` → `... run -d --pid-file P -b B ID` */
 function detachedArgs(args: string[]): void {
@@ -170,15 +172,6 @@ function readPid(): number {
   }
 }
 
-function procStart(pid: number): string | undefined {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
-}
-
 function markStarted(pid: number): void {
   if (started) return;
   started = true;
@@ -242,7 +235,7 @@ function start(c: ShimConfig): void {
   const args = ['--root', c.runcRoot, '--log', c.runcLog, '--log-format', 'json', 'run', '--pid-file', c.pidFile, '-b', c.bundle, c.id];
   let onExit!: (code: number | null, signal: NodeJS.Signals | null) => void;
   const exited = new Promise<number>((resolve) => {
-    onExit = (code, signal) => resolve(code ?? 128 + (signal ? (os_signals[signal] ?? 0) : 0));
+    onExit = (code, signal) => resolve(code ?? 128 + (signal ? (signalNumber(signal) ?? 0) : 0));
   });
   if (c.tty) {
     const req = createRequire(__filename);
@@ -258,7 +251,7 @@ function start(c: ShimConfig): void {
       encoding: null, // Buffers: the bytes as the program wrote them
     } as import('node-pty').IPtyForkOptions);
     p.onData((d: string | Buffer) => output(STDOUT, typeof d === 'string' ? Buffer.from(d) : d));
-    p.onExit(({ exitCode, signal }) => setTimeout(() => onExit(signal ? null : exitCode, signal ? (signalName(signal) as NodeJS.Signals) : null), 20));
+    p.onExit(({ exitCode, signal }) => setTimeout(() => onExit(signal ? null : exitCode, signal ? ((signalName(signal) ?? 'SIGKILL') as NodeJS.Signals) : null), 20));
     writeStdin = (b) => (p.write as (d: string | Buffer) => void)(b);
     endStdin = () => p.write('\x04');
     resize = (cols, rows) => {
@@ -427,11 +420,6 @@ function start(c: ShimConfig): void {
     check();
     await finish(code);
   });
-}
-
-const os_signals: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGILL: 4, SIGTRAP: 5, SIGABRT: 6, SIGBUS: 7, SIGFPE: 8, SIGKILL: 9, SIGUSR1: 10, SIGSEGV: 11, SIGUSR2: 12, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15 };
-function signalName(n: number): string {
-  return Object.keys(os_signals).find((k) => os_signals[k] === n) ?? 'SIGKILL';
 }
 
 async function finish(code: number): Promise<void> {

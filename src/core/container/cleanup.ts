@@ -6,19 +6,12 @@
 import fs from 'node:fs';
 import type { Context } from '../../base/context.js';
 import { native, MNT_DETACH } from '../../base/native.js';
-import {
-  mergedDir,
-  readContainer,
-  releaseContainer,
-  withContainer,
-  writeContainer,
-  type ContainerRecord,
-  type ExitRecord,
-} from './record.js';
+import { releaseContainer, withContainer } from './record.js';
 import { liveState } from './state.js';
 import { teardownNetworkHook } from '../network/hooks.js';
-import { runcRoot, volatileDir } from '../../storage/layout.js';
+import { mergedDir, runcStateDir, tombstoneDir, volatileDir } from '../../storage/layout.js';
 import path from 'node:path';
+import { readContainer, writeContainer, type ContainerRecord, type ExitRecord } from '../../storage/containers.js';
 
 /** Unmounts the container's rootfs; quiet when nothing is mounted. */
 export function unmountRootfs(ctx: Context, id: string): void {
@@ -46,7 +39,7 @@ export function unmountRootfs(ctx: Context, id: string): void {
 
 /** Removes runc's leftover state for a container whose runc died too (normally `runc run` deletes it). */
 export function dropRuncState(ctx: Context, id: string): void {
-  const dir = path.join(runcRoot(ctx), id);
+  const dir = runcStateDir(ctx, id);
   if (!fs.existsSync(dir)) return;
   // state.json left behind by a killed `runc run`: remove the cgroup dirs runc made, then the state dir
   for (const base of ['/sys/fs/cgroup', ...listV1Controllers()]) {
@@ -113,7 +106,6 @@ export async function cleanupContainer(
  * `run -d --rm` then `wait`: the container is gone when wait looks, so its exit code is kept for a while in
  * `<runroot>/exited/<id>` (volatile; entries older than an hour are dropped when new ones are written).
  */
-export const tombstoneDir = (ctx: Context) => path.join(ctx.runroot, 'exited');
 
 function writeTombstone(ctx: Context, rec: ContainerRecord): void {
   try {

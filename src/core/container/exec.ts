@@ -11,12 +11,13 @@ import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { pidExists } from '../../base/proc.js';
 import type { Context } from '../../base/context.js';
 import { ConmanError } from '../../base/errors.js';
-import { mergedDir, resolveContainer } from './record.js';
+import { resolveContainer } from './record.js';
 import { current } from './lifecycle.js';
 import { effectiveCaps, resolveUser } from '../runtime/spec.js';
-import { runcRoot, volatileDir } from '../../storage/layout.js';
+import { runcRoot, volatileDir, mergedDir } from '../../storage/layout.js';
 
 export interface ExecOptions {
   interactive?: boolean;
@@ -40,11 +41,7 @@ function sweepExecFiles(vdir: string): void {
   for (const n of names) {
     const m = /^exec-(\d+)-[0-9a-f]+\.(json|log)$/.exec(n);
     if (!m) continue;
-    try {
-      process.kill(Number(m[1]), 0);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ESRCH') fs.rmSync(path.join(vdir, n), { force: true });
-    }
+    if (!pidExists(Number(m[1]))) fs.rmSync(path.join(vdir, n), { force: true });
   }
 }
 

@@ -8,34 +8,17 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Context } from '../../base/context.js';
 import { ConmanError } from '../../base/errors.js';
-import {
-  NAME_RE,
-  allocateContainer,
-  bundleDir,
-  containerFile,
-  exitFile,
-  listIds,
-  logFile,
-  lookupName,
-  mergedDir,
-  newId,
-  randomName,
-  readContainer,
-  releaseContainer,
-  resolveContainer,
-  withContainer,
-  writeContainer,
-  type ContainerConfig,
-  type ContainerRecord,
-  type MountSpec,
-} from './record.js';
-import { bootId, liveState, markBoot, procStart, processAlive, rebootPending } from './state.js';
+import { signalName, signalNumber } from '../../base/signals.js';
+import { NAME_RE, allocateContainer, newId, randomName, releaseContainer, resolveContainer, withContainer } from './record.js';
+import { liveState, markBoot, rebootPending } from './state.js';
 import { buildSpec, isCgroupV2, normalizeCap, parseUlimit, resolveUser } from '../runtime/spec.js';
 import { cleanupContainer, dropRuncState, unmountRootfs } from './cleanup.js';
 import { setupNetworkHook } from '../network/hooks.js';
 import { native } from '../../base/native.js';
-import { containerDir, runcRoot, volatileDir } from '../../storage/layout.js';
+import { containerDir, runcRoot, volatileDir, bundleDir, containerFile, exitFile, logFile, mergedDir } from '../../storage/layout.js';
 import type { ShimHandle, Started } from '../runtime/shim-client.js';
+import { bootId, procStart, processAlive } from '../../base/proc.js';
+import { listIds, lookupName, readContainer, writeContainer, type ContainerConfig, type ContainerRecord, type MountSpec } from '../../storage/containers.js';
 
 export interface CreateOptions {
   image: string;
@@ -118,19 +101,14 @@ export function parseSize(v: string, what: string): number {
 /** 'TERM', 'SIGTERM', '15' → 'SIGTERM'. */
 export function parseSignal(v: string | number): string {
   const s = String(v).trim().toUpperCase();
-  const sigs = os.constants.signals as Record<string, number>;
   if (/^\d+$/.test(s)) {
-    const name = Object.keys(sigs).find((k) => sigs[k] === Number(s));
+    const name = signalName(Number(s));
     if (!name) throw new ConmanError('EINVAL', `invalid signal: ${v}`);
     return name;
   }
   const name = s.startsWith('SIG') ? s : `SIG${s}`;
-  if (!(name in sigs)) throw new ConmanError('EINVAL', `invalid signal: ${v}`);
+  if (signalNumber(name) === undefined) throw new ConmanError('EINVAL', `invalid signal: ${v}`);
   return name;
-}
-
-export function signalNumber(name: string): number {
-  return (os.constants.signals as Record<string, number>)[name] ?? 15;
 }
 
 /** `0-2,5`: CPU numbers and ranges, each CPU one this machine has (runc would fail later, less clearly). */

@@ -4,10 +4,10 @@
  */
 import path from 'node:path';
 import type { Context } from '../../base/context.js';
-import { containerDir } from '../../storage/layout.js';
-import { DEFAULT_SHM_SIZE, listIds, logFile, readContainer, type ContainerRecord } from './record.js';
+import { containerDir, logFile } from '../../storage/layout.js';
 import { liveState, rebootPending } from './state.js';
 import { networkName, networkSettings, portsJson, portsText } from '../network/report.js';
+import { DEFAULT_SHM_SIZE, listIds, readContainer, type ContainerRecord } from '../../storage/containers.js';
 
 export async function listContainers(ctx: Context): Promise<ContainerRecord[]> {
   if (rebootPending(ctx)) await (await import('./lifecycle.js')).reconcileAfterReboot(ctx);

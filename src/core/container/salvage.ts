@@ -6,11 +6,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { pidExists } from '../../base/proc.js';
 import type { Context } from '../../base/context.js';
 import { ConmanError } from '../../base/errors.js';
-import { containerDir, containersDir, volatileDir } from '../../storage/layout.js';
-import { listIds, lookupName, namesDir, type ContainerRecord } from './record.js';
+import { containerDir, containersDir, volatileDir, namesDir } from '../../storage/layout.js';
 import { dropRuncState, unmountRootfs } from './cleanup.js';
+import { listIds, lookupName, type ContainerRecord } from '../../storage/containers.js';
 
 function idFor(ctx: Context, ref: string): string | undefined {
   if (/^[0-9a-f]{64}$/.test(ref) && fs.existsSync(containerDir(ctx, ref))) return ref;
@@ -36,15 +37,6 @@ function shimPids(id: string): number[] {
   return out;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export async function removeCorrupt(ctx: Context, ref: string, cause: ConmanError): Promise<ContainerRecord> {
   const id = idFor(ctx, ref);
   if (!id) throw cause;
@@ -59,8 +51,8 @@ export async function removeCorrupt(ctx: Context, ref: string, cause: ConmanErro
   }
   const shims = shimPids(id);
   const end = Date.now() + 5000;
-  while (shims.some(alive) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
-  for (const p of shims.filter(alive)) process.kill(p, 'SIGKILL');
+  while (shims.some(pidExists) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+  for (const p of shims.filter(pidExists)) process.kill(p, 'SIGKILL');
   unmountRootfs(ctx, id);
   dropRuncState(ctx, id);
   try {

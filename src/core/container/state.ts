@@ -4,41 +4,10 @@
  * Reads (ps, inspect, wait) use the result in memory; commands that change a container persist it.
  */
 import fs from 'node:fs';
+import { bootId, processAlive } from '../../base/proc.js';
 import type { Context } from '../../base/context.js';
-import { readExit, type ContainerRecord, type ContainerState } from './record.js';
 import { aliveFile } from '../../storage/layout.js';
-
-/** Start time of a process (clock ticks after boot), or undefined if it does not exist (or is a zombie). */
-export function procStart(pid: number): string | undefined {
-  if (!pid || pid <= 0) return undefined;
-  let stat: string;
-  try {
-    stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  if (rest[0] === 'Z' || rest[0] === 'X') return undefined;
-  return rest[19];
-}
-
-export function processAlive(pid: number, start?: string): boolean {
-  const s = procStart(pid);
-  if (s === undefined) return false;
-  return start === undefined || s === start;
-}
-
-let bootIdCache: string | undefined;
-export function bootId(): string {
-  if (bootIdCache === undefined) {
-    try {
-      bootIdCache = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-    } catch {
-      bootIdCache = 'unknown';
-    }
-  }
-  return bootIdCache;
-}
+import { readExit, type ContainerRecord, type ContainerState } from '../../storage/containers.js';
 
 /** True when the volatile root belongs to an earlier boot (or was wiped): containers running then are gone. */
 export function rebootPending(ctx: Context): boolean {

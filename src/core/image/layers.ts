@@ -21,7 +21,8 @@ import { pipeline } from 'node:stream/promises';
 import type { Context } from '../../base/context.js';
 import { ConmanError, describeError } from '../../base/errors.js';
 import { native, S_IFBLK, S_IFCHR, S_IFIFO, type Native } from '../../base/native.js';
-import { layersDir, tmpDir } from '../../storage/layout.js';
+import { pidExists } from '../../base/proc.js';
+import { digestLink, digestsDir, layerDir, layersDir, tmpDir } from '../../storage/layout.js';
 import { writeJsonAtomic } from '../../storage/atomic.js';
 
 const HWM = 1024 * 1024;
@@ -34,15 +35,14 @@ export interface LayerMeta {
   tarSplit: boolean;
 }
 
-export const layerPath = (ctx: Context, diffID: string) => path.join(layersDir(ctx), diffID.replace(/^sha256:/, ''));
 
 export function hasLayer(ctx: Context, diffID: string): boolean {
-  return fs.existsSync(path.join(layerPath(ctx, diffID), 'meta.json'));
+  return fs.existsSync(path.join(layerDir(ctx, diffID), 'meta.json'));
 }
 
 export function readLayerMeta(ctx: Context, diffID: string): LayerMeta | undefined {
   try {
-    return JSON.parse(fs.readFileSync(path.join(layerPath(ctx, diffID), 'meta.json'), 'utf8')) as LayerMeta;
+    return JSON.parse(fs.readFileSync(path.join(layerDir(ctx, diffID), 'meta.json'), 'utf8')) as LayerMeta;
   } catch {
     return undefined;
   }
@@ -52,7 +52,6 @@ export function readLayerMeta(ctx: Context, diffID: string): LayerMeta | undefin
  * The compressed-digest → diffID index: `images/digests/<compressed hex>` is a symlink to the layer dir
  * `../layers/<diffID hex>` (made atomically; dangling ones are removed by garbage collection).
  */
-export const digestsDir = (ctx: Context) => path.join(layersDir(ctx), '..', 'digests');
 
 export function indexDigest(ctx: Context, digest: string, diffID: string): void {
   const dir = digestsDir(ctx);
@@ -71,7 +70,7 @@ export function indexDigest(ctx: Context, digest: string, diffID: string): void 
 /** The diffID a compressed blob is known to unpack to, if that layer is in the store. */
 export function diffIDForDigest(ctx: Context, digest: string): string | undefined {
   try {
-    const target = fs.readlinkSync(path.join(digestsDir(ctx), digest.replace(/^sha256:/, '')));
+    const target = fs.readlinkSync(digestLink(ctx, digest));
     const diffID = `sha256:${path.basename(target)}`;
     return hasLayer(ctx, diffID) ? diffID : undefined;
   } catch {
@@ -609,15 +608,7 @@ export function cleanStaleTemp(ctx: Context): void {
     const m = /^[a-z]+-(\d+)-/.exec(n);
     if (!m) continue;
     const pid = Number(m[1]);
-    let alive = pid === process.pid;
-    if (!alive) {
-      try {
-        process.kill(pid, 0);
-        alive = true;
-      } catch (e) {
-        alive = (e as NodeJS.ErrnoException).code === 'EPERM';
-      }
-    }
+    const alive = pid === process.pid || pidExists(pid);
     if (!alive) fs.rmSync(path.join(dir, n), { recursive: true, force: true });
     // (lease files match the same pattern and go the same way)
   }
@@ -645,11 +636,7 @@ export function leasedLayers(ctx: Context): Set<string> {
   for (const n of names) {
     const m = /^lease-(\d+)-/.exec(n);
     if (!m) continue;
-    try {
-      process.kill(Number(m[1]), 0);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EPERM') continue;
-    }
+    if (!pidExists(Number(m[1]))) continue;
     try {
       for (const d of JSON.parse(fs.readFileSync(path.join(tmpDir(ctx), n), 'utf8')) as string[]) out.add(d.replace(/^sha256:/, ''));
     } catch {}
@@ -750,7 +737,7 @@ export async function importLayer(ctx: Context, source: Readable, opts: ImportOp
       tarSplit,
     };
     writeJsonAtomic(path.join(tmp, 'meta.json'), meta);
-    const final = layerPath(ctx, diffID);
+    const final = layerDir(ctx, diffID);
     fs.mkdirSync(layersDir(ctx), { recursive: true });
     try {
       fs.renameSync(tmp, final);
@@ -776,7 +763,7 @@ export async function importLayer(ctx: Context, source: Readable, opts: ImportOp
  * result is checked against the diffID at the end (a mismatch errors the stream).
  */
 export function layerTarStream(ctx: Context, diffID: string): Readable {
-  const dir = layerPath(ctx, diffID);
+  const dir = layerDir(ctx, diffID);
   const meta = readLayerMeta(ctx, diffID);
   if (!meta) throw new ConmanError('ESTATE', `layer ${diffID} is missing from the store`);
   if (!meta.tarSplit) throw new ConmanError('ESTATE', `layer ${diffID} cannot be exported: no tar-split record`);

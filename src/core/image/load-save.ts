@@ -16,20 +16,14 @@ import type { Context } from '../../base/context.js';
 import { ConmanError, describeError } from '../../base/errors.js';
 import { native } from '../../base/native.js';
 import { writeFileAtomicSync } from '../../storage/atomic.js';
-import { blobsDir } from '../../storage/layout.js';
-import {
-  blobPath,
-  getImage,
-  imageConfig,
-  updateImages,
-  type ImageConfig,
-  type ImageRecord,
-} from './store.js';
+import { blobsDir, blobPath } from '../../storage/layout.js';
+import { getImage, imageConfig, updateImages, type ImageConfig } from './store.js';
 import { cleanStaleTemp, hookInterrupt, takeLease, Decompressor, hasLayer, importLayer, layerTarStream, makeTemp, readLayerMeta, SafeExtractor } from './layers.js';
 import { MT } from './registry.js';
 import { parseReference, repoName } from './reference.js';
 import { choosePlatform, type Descriptor, type Manifest } from './pull.js';
 import { Progress } from '../../cli/progress.js';
+import { type ImageRecord } from '../../storage/images.js';
 
 const sha256 = (b: Buffer | string) => `sha256:${crypto.createHash('sha256').update(b).digest('hex')}`;
 

@@ -1,18 +1,9 @@
 /** rmi, tag, prune, inspect: operations on image records (images.json under images.lock). */
 import type { Context } from '../../base/context.js';
 import { ConmanError } from '../../base/errors.js';
-import {
-  garbageCollect,
-  imageConfig,
-  imagesInUse,
-  isDangling,
-  layerDiffDirs,
-  matchImage,
-  readImages,
-  updateImages,
-  type ImageRecord,
-} from './store.js';
+import { garbageCollect, imageConfig, imagesInUse, layerDiffDirs, matchImage, updateImages } from './store.js';
 import { looksLikeId, parseReference, repoName } from './reference.js';
+import { isDangling, readImages, type ImageRecord } from '../../storage/images.js';
 
 export interface RmiResult {
   untagged: string[];

@@ -7,15 +7,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Context } from '../../base/context.js';
 import { ConmanError, describeError } from '../../base/errors.js';
-import { blobsDir } from '../../storage/layout.js';
+import { blobsDir, blobPath } from '../../storage/layout.js';
 import { writeFileAtomicSync } from '../../storage/atomic.js';
-import { blobPath, garbageCollect, updateImages, type ImageConfig, type ImageRecord, type PullOptions } from './store.js';
+import { garbageCollect, updateImages, type ImageConfig, type PullOptions } from './store.js';
 import { formatReference, parseReference, repoName, type Reference } from './reference.js';
 import { isLocalRegistry, loadRegistriesConf, registryEntry } from './registries-conf.js';
 import { lookupCreds } from './auth.js';
 import { MT, RegistryClient } from './registry.js';
 import { cleanStaleTemp, diffIDForDigest, hasLayer, hookInterrupt, importLayer, readLayerMeta, takeLease } from './layers.js';
 import { Progress } from '../../cli/progress.js';
+import { type ImageRecord } from '../../storage/images.js';
 
 export interface Descriptor {
   mediaType?: string;

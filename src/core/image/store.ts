@@ -8,42 +8,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Context } from '../../base/context.js';
 import { ConmanError } from '../../base/errors.js';
-import { blobsDir, containersDir, imagesDir, imagesLock, layersDir } from '../../storage/layout.js';
+import { blobPath, blobsDir, digestsDir, imagesDir, imagesFile, imagesLock, layerDiffDir, layerDir, layersDir, tmpDir } from '../../storage/layout.js';
 import { readJson, writeJsonAtomic } from '../../storage/atomic.js';
 import { withLock } from '../../storage/lock.js';
+import { readImages, writeImages, type ImageRecord } from '../../storage/images.js';
+import { listRecordsWithPending } from '../../storage/containers.js';
 import { looksLikeId, parseReference, repoName, splitName, type Reference } from './reference.js';
-
-export interface ImageRecord {
-  /** Config digest hex (64 chars). */
-  id: string;
-  /** `host/repo:tag` */
-  names: string[];
-  /** `host/repo@sha256:…` */
-  repoDigests: string[];
-  /** diffIDs `sha256:…`, bottom→top. */
-  layers: string[];
-  /** Image creation time from the config (ISO). */
-  created: string;
-  /** Sum of uncompressed layer sizes. */
-  size: number;
-  pulledAt: string;
-  /** Digest of the manifest stored for this image (blobs/sha256/<hex>). */
-  manifestDigest?: string;
-  /** The digest the image was found by in its registry (a manifest list's digest when pulled through one). */
-  digest?: string;
-  /** `host/repo@sha256:…` references the user pulled by digest: they keep a tagless image from being dangling. */
-  digestRefs?: string[];
-}
-
-/** Dangling: no name and not pulled by digest (what `image prune` removes, `<none> <none>` in `images`). */
-export function isDangling(img: ImageRecord): boolean {
-  return img.names.length === 0 && !img.digestRefs?.length;
-}
-
-export interface ImagesFile {
-  schema: 1;
-  images: ImageRecord[];
-}
 
 export interface PullOptions {
   tlsVerify?: boolean;
@@ -77,17 +47,6 @@ export interface ImageConfig {
   [k: string]: unknown;
 }
 
-export const imagesFile = (ctx: Context) => path.join(imagesDir(ctx), 'images.json');
-
-export function readImages(ctx: Context): ImageRecord[] {
-  const f = readJson<ImagesFile>(imagesFile(ctx));
-  return f?.images ?? [];
-}
-
-export function writeImages(ctx: Context, images: ImageRecord[]): void {
-  fs.mkdirSync(imagesDir(ctx), { recursive: true });
-  writeJsonAtomic(imagesFile(ctx), { schema: 1, images } satisfies ImagesFile);
-}
 
 /** Read-modify-write of images.json under images.lock. */
 export async function updateImages<T>(ctx: Context, fn: (images: ImageRecord[]) => T | Promise<T>): Promise<T> {
@@ -101,8 +60,6 @@ export async function updateImages<T>(ctx: Context, fn: (images: ImageRecord[]) 
   });
 }
 
-export const layerDir = (ctx: Context, diffID: string) => path.join(layersDir(ctx), diffID.replace(/^sha256:/, ''));
-export const blobPath = (ctx: Context, digest: string) => path.join(blobsDir(ctx), digest.replace(/^sha256:/, ''));
 
 /** Finds an image in a list by name, id, id prefix or digest; throws EINVAL for ambiguous prefixes. */
 export function matchImage(images: ImageRecord[], ref: string): ImageRecord | undefined {
@@ -187,7 +144,7 @@ export function layerDiffDirs(ctx: Context, img: ImageRecord): string[] {
     const d = img.layers[i]!;
     if (seen.has(d)) continue;
     seen.add(d);
-    out.unshift(path.join(layerDir(ctx, d), 'diff'));
+    out.unshift(layerDiffDir(ctx, d));
   }
   return out;
 }
@@ -201,23 +158,11 @@ export async function pullImage(ctx: Context, ref: string, opts: PullOptions = {
 /** Ids of images used by containers: `<root>/containers/*\/container.json` field image.id. */
 export function imagesInUse(ctx: Context): Map<string, string[]> {
   const used = new Map<string, string[]>();
-  let entries: string[];
-  try {
-    entries = fs.readdirSync(containersDir(ctx));
-  } catch {
-    return used;
-  }
-  for (const e of entries) {
-    let c: { id?: string; name?: string; image?: { id?: string } } | undefined;
-    try {
-      c = JSON.parse(fs.readFileSync(path.join(containersDir(ctx), e, 'container.json'), 'utf8'));
-    } catch {
-      continue;
-    }
-    const id = c?.image?.id?.replace(/^sha256:/, '');
+  for (const c of listRecordsWithPending(ctx)) {
+    const id = c.image?.id?.replace(/^sha256:/, '');
     if (!id) continue;
     const l = used.get(id) ?? [];
-    l.push(c?.name ?? c?.id ?? e);
+    l.push(c.name ?? c.id);
     used.set(id, l);
   }
   return used;
@@ -235,7 +180,7 @@ export function garbageCollect(ctx: Context, images: ImageRecord[], leased: Set<
     keepBlobs.add(i.id);
     if (i.manifestDigest) keepBlobs.add(i.manifestDigest.replace(/^sha256:/, ''));
   }
-  const tmp = path.join(ctx.root, 'tmp');
+  const tmp = tmpDir(ctx);
   fs.mkdirSync(tmp, { recursive: true });
   let dirs: string[] = [];
   try {
@@ -251,7 +196,7 @@ export function garbageCollect(ctx: Context, images: ImageRecord[], leased: Set<
   }
   // the compressed-digest index: drop links to removed layers
   try {
-    const ddir = path.join(imagesDir(ctx), 'digests');
+    const ddir = digestsDir(ctx);
     for (const n of fs.readdirSync(ddir)) if (!fs.existsSync(path.join(ddir, n))) fs.rmSync(path.join(ddir, n), { force: true });
   } catch {}
   let blobs: string[] = [];

@@ -11,9 +11,8 @@ import { nodeCrypto } from '../../base/lazy.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Context } from '../../base/context.js';
-import { DEFAULT_RUNROOT } from '../../base/context.js';
 import { ConmanError } from '../../base/errors.js';
-import { networksDir } from '../../storage/layout.js';
+import { conflistFile, ipamDir, netUpMarker, networksDir, networksLock } from '../../storage/layout.js';
 import { withLock } from '../../storage/lock.js';
 import { readJson, writeJsonAtomic } from '../../storage/atomic.js';
 import { CNI_VERSION, type Conflist, type PluginConf } from './cni.js';
@@ -34,14 +33,6 @@ export interface NetworkInfo extends BridgeNet {
   file: string;
 }
 
-export const networksLock = (ctx: Context) => path.join(networksDir(ctx), 'networks.lock');
-export const conflistFile = (ctx: Context, name: string) => path.join(networksDir(ctx), `${name}.conflist`);
-/** host-local's data directory: the default network's is host-wide (its bridge is), others' per store. */
-export function ipamDir(ctx: Context, name: string): string {
-  return name === DEFAULT_NETWORK
-    ? path.join(DEFAULT_RUNROOT, 'networks', 'ipam')
-    : path.join(ctx.runroot, 'networks', 'ipam');
-}
 
 function buildConflist(n: { name: string; bridge: string; subnet: string; gateway: string; id: string; created: string; labels: Record<string, string>; internal: boolean }): Conflist {
   return {
@@ -264,8 +255,8 @@ export async function removeNetworkConfig(ctx: Context, name: string): Promise<v
     if (!list) throw new ConmanError('ENOSUCHNET', `network ${name}: no such network`);
     const info = infoFromConflist(list, conflistFile(ctx, name));
     removeBridge(info);
-    fs.rmSync(path.join(ipamDir(ctx, name), name), { recursive: true, force: true });
-    fs.rmSync(path.join(ctx.runroot, 'networks', 'up', name), { force: true });
+    fs.rmSync(path.join(ipamDir(ctx, name === DEFAULT_NETWORK), name), { recursive: true, force: true });
+    fs.rmSync(netUpMarker(ctx, name), { force: true });
     fs.rmSync(info.file, { force: true });
   });
 }

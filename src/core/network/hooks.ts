@@ -13,10 +13,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { ctrNetStateDir } from '../../storage/layout.js';
 import type { Context } from '../../base/context.js';
-import type { ContainerRecord } from '../container/record.js';
 import type { NetExtra } from './options.js';
 import type { NetStatus } from './report.js';
+import { type ContainerRecord } from '../../storage/containers.js';
 
 export interface NetworkSetup {
   netnsPath?: string;
@@ -50,7 +51,7 @@ export async function teardownNetworkHook(ctx: Context, rec: ContainerRecord): P
   if (rec.config.network === 'host') return;
   // nothing set up (--network none, or torn down already): don't load the network code (the shim's exit path;
   // teardownNetwork would return at the same check)
-  if (fs.existsSync(path.join(ctx.runroot, 'networks', 'ctr', rec.id))) {
+  if (fs.existsSync(ctrNetStateDir(ctx, rec.id))) {
     const { teardownNetwork } = await import('./index.js');
     await teardownNetwork(ctx, rec.id);
   }

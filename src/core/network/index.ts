@@ -16,16 +16,17 @@
  */
 import { childProcess } from '../../base/lazy.js';
 import fs from 'node:fs';
+import { bootId, procStart } from '../../base/proc.js';
 import os from 'node:os';
 import path from 'node:path';
 import type { Context } from '../../base/context.js';
 import { ConmanError, describeError } from '../../base/errors.js';
-import { containerDir } from '../../storage/layout.js';
+import { containerDir, containerFile, ctrNetDir, ctrNetStateDir as stateDir, ctrNetLock as ctrLock, ipamDir, netLock, netUpMarker } from '../../storage/layout.js';
 import { withLock } from '../../storage/lock.js';
 import { readJson, writeJsonAtomic } from '../../storage/atomic.js';
 import { chainAdd, chainDel, cniPath, type CniResult, type Conflist, type PluginConf } from './cni.js';
 import { bridgeExists, ensureBridge, ensureRules } from './bridge.js';
-import { getNetwork, ipamDir, DEFAULT_NETWORK } from './config.js';
+import { getNetwork, DEFAULT_NETWORK } from './config.js';
 import { contains, parseCidr, parseIp } from './ipv4.js';
 import { createNetns, liveNetnsInodes, netnsInode, removeNetns } from './netns.js';
 import { clashes, probePort, type PortMapping } from './ports.js';
@@ -97,29 +98,8 @@ interface NetState {
   delFailed?: string[];
 }
 
-const ctrNetDir = (ctx: Context) => path.join(ctx.runroot, 'networks', 'ctr');
-const stateDir = (ctx: Context, id: string) => path.join(ctrNetDir(ctx), id);
 const stateFile = (ctx: Context, id: string) => path.join(stateDir(ctx, id), 'state.json');
-const ctrLock = (ctx: Context, id: string) => path.join(ctrNetDir(ctx), `${id}.lock`);
-const netLock = (ctx: Context, net: string) => path.join(ctx.runroot, 'networks', 'locks', `${net}.lock`);
 export const netnsFile = (ctx: Context, id: string) => path.join(stateDir(ctx, id), 'netns');
-
-function bootId(): string {
-  try {
-    return fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-  } catch {
-    return '';
-  }
-}
-
-function procStart(pid: number): string {
-  try {
-    const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return s.slice(s.lastIndexOf(')') + 2).split(' ')[19] ?? '';
-  } catch {
-    return '';
-  }
-}
 
 export function networkState(ctx: Context, id: string): NetState | undefined {
   return readJson<NetState>(stateFile(ctx, id));
@@ -189,7 +169,7 @@ function baseState(ctx: Context, req: NetworkRequest, hostname: string, dir: str
     extraHosts: [],
     files: { hosts: path.join(dir, 'hosts'), resolv: path.join(dir, 'resolv.conf'), hostname: path.join(dir, 'hostname') },
     setupPid: process.pid,
-    setupStart: procStart(process.pid),
+    setupStart: procStart(process.pid) ?? '',
     bootId: bootId(),
     created: new Date().toISOString(),
   };
@@ -291,7 +271,7 @@ export async function setupNetwork(ctx: Context, req: NetworkRequest): Promise<N
     const snapshot: Conflist = JSON.parse(JSON.stringify(list));
     for (const p of snapshot.plugins) {
       const ipam = p.ipam as Record<string, unknown> | undefined;
-      if (ipam?.type === 'host-local') ipam.dataDir = ipamDir(ctx, info.name);
+      if (ipam?.type === 'host-local') ipam.dataDir = ipamDir(ctx, info.name === DEFAULT_NETWORK);
     }
     // Keep the chain short: portmap only when something is published.
     const plugins = snapshot.plugins.filter((p) => p.type !== 'portmap' || ports.length > 0);
@@ -309,7 +289,7 @@ export async function setupNetwork(ctx: Context, req: NetworkRequest): Promise<N
 
     return withLock(netLock(ctx, info.name), () => {
       // The bridge and the network's rules: made once, checked again only after a reboot or a network rm.
-      const marker = path.join(ctx.runroot, 'networks', 'up', info.name);
+      const marker = netUpMarker(ctx, info.name);
       if (!bridgeExists(info.bridge) || !fs.existsSync(marker)) {
         if (!ensureBridge(info)) ensureRules(info);
         fs.mkdirSync(path.dirname(marker), { recursive: true });
@@ -344,7 +324,7 @@ export async function setupNetwork(ctx: Context, req: NetworkRequest): Promise<N
           } catch {
             /* DEL is best effort here: the lease files go next */
           }
-          dropLeasesOf(ipamDir(ctx, info.name), info.name, req.id);
+          dropLeasesOf(ipamDir(ctx, info.name === DEFAULT_NETWORK), info.name, req.id);
           removeNetns(netnsPath, ctx.installDir);
           createNetns(netnsPath, ctx.installDir);
           result = chainAdd(snapshot, plugins, inv);
@@ -423,7 +403,7 @@ export async function teardownNetwork(ctx: Context, id: string): Promise<void> {
 /** The container's init (container.json state.pid, with its start time) still runs: cheaper than a /proc scan. */
 function containerProcessAlive(ctx: Context, id: string): boolean {
   try {
-    const rec = readJson<{ state?: { pid?: number; pidStart?: string } }>(path.join(containerDir(ctx, id), 'container.json'));
+    const rec = readJson<{ state?: { pid?: number; pidStart?: string } }>(containerFile(ctx, id));
     const pid = rec?.state?.pid;
     return !!pid && !!rec?.state?.pidStart && procStart(pid) === rec.state.pidStart;
   } catch {

@@ -6,11 +6,12 @@
 import fs from 'node:fs';
 import type { Context } from '../../base/context.js';
 import { ConmanError } from '../../base/errors.js';
-import { conflistFile, DEFAULT_NETWORK, infoFromConflist, readConflist } from './config.js';
+import { DEFAULT_NETWORK, infoFromConflist, readConflist } from './config.js';
 import { contains, parseCidr, parseIp } from './ipv4.js';
 import { parsePublish, publishAll, type PortMapping } from './ports.js';
 import { parseAddHost } from './files.js';
 import type { NetworkRequest } from './index.js';
+import { conflistFile } from '../../storage/layout.js';
 
 export interface NetFlags {
   network?: string;

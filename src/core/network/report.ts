@@ -3,9 +3,9 @@
  * config.network / config.extra.net, and config.extra.netStatus, which the lifecycle's network hooks write
  * at start (addresses, the host ports actually used) and clear at cleanup.
  */
-import type { ContainerRecord } from '../container/record.js';
 import type { PortMapping } from './ports.js';
 import type { NetExtra } from './options.js';
+import { type ContainerRecord } from '../../storage/containers.js';
 
 export interface NetStatus {
   network?: string;

@@ -1,8 +1,8 @@
 /** Which containers use a network: configured to (container.json) or attached right now (network state). */
 import type { Context } from '../../base/context.js';
-import { listIds, readContainer } from '../container/record.js';
 import { allNetworkStates } from './index.js';
 import { DEFAULT_NETWORK } from './config.js';
+import { listIds, readContainer } from '../../storage/containers.js';
 
 export function canonicalNetwork(n: string | undefined): string {
   return !n || n === 'bridge' || n === 'default' ? DEFAULT_NETWORK : n;

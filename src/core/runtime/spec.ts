@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ConmanError } from '../../base/errors.js';
-import { DEFAULT_SHM_SIZE, type ContainerRecord } from '../container/record.js';
+import { DEFAULT_SHM_SIZE, type ContainerRecord } from '../../storage/containers.js';
 
 export const DEFAULT_CAPS = [
   'CAP_CHOWN',
