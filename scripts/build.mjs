@@ -50,14 +50,33 @@ const undiciApart = {
     b.onResolve({ filter: /^undici$/ }, () => ({ path: './undici.cjs', external: true }));
   },
 };
-await build({ ...common, entryPoints: ['src/entry.ts'], outfile: `${out}/cli.cjs`, plugins: [undiciApart] });
+// execa (~270 kB with its dependencies) runs the tools of bridge networking only: apart too, dist/execa.cjs.
+const execaApart = {
+  name: 'execa-apart',
+  setup(b) {
+    b.onResolve({ filter: /^execa$/ }, () => ({ path: './execa.cjs', external: true }));
+  },
+};
+await build({ ...common, entryPoints: ['src/entry.ts'], outfile: `${out}/cli.cjs`, plugins: [undiciApart, execaApart] });
 await build({ ...common, entryPoints: ['node_modules/undici/index.js'], outfile: `${out}/undici.cjs` });
+await build({ ...common, entryPoints: ['node_modules/execa/index.js'], outfile: `${out}/execa.cjs` });
 fs.copyFileSync('scripts/loader.cjs', `${out}/conman.js`);
 if (fs.existsSync('src/prespawn-entry.ts')) {
   await build({ ...common, entryPoints: ['src/prespawn-entry.ts'], outfile: `${out}/prespawn.cjs` });
 }
+// The shim starts on every `run` and lives as long as its container: its bundle holds only what it runs
+// while the container runs. The cleanup after the exit (the shim's one way into the core, and with it the
+// network teardown, locks, records) is bundled apart into dist/shim-cleanup.cjs and required only then: a
+// shim reads, parses and keeps a bundle of what it needs, not of the core.
+const shimCleanupApart = {
+  name: 'shim-cleanup-apart',
+  setup(b) {
+    b.onResolve({ filter: /\/core\/container\/shim-entry\.js$/ }, () => ({ path: './shim-cleanup.cjs', external: true }));
+  },
+};
 if (fs.existsSync('src/shim/main.ts')) {
-  await build({ ...common, entryPoints: ['src/shim/main.ts'], outfile: `${out}/shim.js` });
+  await build({ ...common, entryPoints: ['src/shim/main.ts'], outfile: `${out}/shim.js`, plugins: [shimCleanupApart] });
+  await build({ ...common, entryPoints: ['src/core/container/shim-entry.ts'], outfile: `${out}/shim-cleanup.cjs` });
 }
 // esbuild's __toESM copies every property of a module (node:fs has ~100) into a fresh namespace object at
 // each import site: with ~60 modules importing fs, path and friends that is ~3 ms of every start. The copy
@@ -76,7 +95,7 @@ function memoizeToESM(file) {
     '};\n';
   fs.writeFileSync(file, text.replace(helper, `${memo}var __toESM1 = (mod, isNodeMode, target) =>`));
 }
-for (const f of ['cli.cjs', 'shim.js', 'prespawn.cjs']) if (fs.existsSync(`${out}/${f}`)) memoizeToESM(`${out}/${f}`);
+for (const f of ['cli.cjs', 'shim.js', 'shim-cleanup.cjs', 'prespawn.cjs']) if (fs.existsSync(`${out}/${f}`)) memoizeToESM(`${out}/${f}`);
 
 // rename(2) cannot replace a non-empty directory: move the old one aside first, then drop it.
 const old = `dist.old-${process.pid}`;

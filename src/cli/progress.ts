@@ -1,8 +1,9 @@
 /**
  * Pull/load progress on stderr: cli-progress bars on a terminal, plain podman-like lines otherwise,
- * nothing with -q.
+ * nothing with -q. The core reports events (src/core/image/progress-events.ts); progressReporter() draws them.
  */
 import cliProgress, { type MultiBar, type SingleBar } from 'cli-progress';
+import type { OnProgress } from '../core/image/progress-events.js';
 
 export interface Bar {
   add(n: number): void;
@@ -55,4 +56,45 @@ export class Progress {
   stop(): void {
     this.multi?.stop();
   }
+}
+
+/** The podman-like short form of a digest in progress lines. */
+const short = (digest: string) => digest.slice(7, 19);
+
+/**
+ * A progress callback for pullImage/loadArchive that draws on stderr. Each attempt (a short name may try
+ * several registries) ends with `finished`, which stops its bars; the next attempt starts a fresh set.
+ */
+export function progressReporter(): OnProgress {
+  let progress = new Progress(true);
+  const bars = new Map<string, Bar>();
+  return (e) => {
+    switch (e.type) {
+      case 'trying':
+        return progress.line(`Trying to pull ${e.ref}...`);
+      case 'signatures':
+        return progress.line('Getting image source signatures');
+      case 'layer-skipped':
+        return progress.line(`Copying blob ${short(e.digest)} skipped: already exists`);
+      case 'layer-started':
+        if (e.size === undefined) return progress.line(`Copying blob ${short(e.digest)}`);
+        bars.set(e.diffID, progress.bar(`Copying blob ${short(e.digest)}`, e.size));
+        return;
+      case 'layer-bytes':
+        return bars.get(e.diffID)?.add(e.bytes);
+      case 'layer-done':
+        bars.get(e.diffID)?.done();
+        bars.delete(e.diffID);
+        return;
+      case 'config-done':
+        return progress.line(`Copying config ${short(e.digest)} done`);
+      case 'writing-manifest':
+        return progress.line('Writing manifest to image destination');
+      case 'finished':
+        progress.stop();
+        bars.clear();
+        progress = new Progress(true);
+        return;
+    }
+  };
 }

@@ -1,6 +1,5 @@
-import path from 'node:path';
 import type { Command, WithCtx } from './types.js';
-import { ConmanError, ExitCodeError } from '../base/errors.js';
+import { ExitCodeError } from '../base/errors.js';
 
 interface AttachArgs {
   container: string;
@@ -22,21 +21,9 @@ export const attachCommand: Command = {
   handler: async (argv) => {
     const a = argv as unknown as WithCtx<AttachArgs>;
     const ctx = a.ctx;
-    const { resolveContainer } = await import('../core/container/record.js');
-    const { current } = await import('../core/container/lifecycle.js');
-    const { volatileDir } = await import('../storage/layout.js');
+    const { attachContainer } = await import('../core/container/attach.js');
     if (a.detachKeys !== undefined) (await import('../cli/terminal/detachkeys.js')).parseDetachKeys(a.detachKeys);
-    const rec = resolveContainer(ctx, a.container);
-    const cur = current(ctx, rec.id)!;
-    if (cur.state.status !== 'running')
-      throw new ConmanError('ECTRSTATE', `you can only attach to running containers: ${rec.name} is ${cur.state.status}`);
-    const { connectAttach } = await import('../core/runtime/shim-client.js');
-    let client;
-    try {
-      client = await connectAttach(path.join(volatileDir(ctx, rec.id), 'attach'));
-    } catch (e) {
-      throw new ConmanError('ERUNTIME', `cannot attach to ${rec.name}: its shim does not answer (${(e as Error).message})`);
-    }
+    const { rec, client } = await attachContainer(ctx, a.container);
     const fg = await import('../cli/terminal/foreground.js');
     const interactive = rec.config.interactive && a.stdin !== false;
     fg.wireOutput(client, rec.config.tty && interactive);

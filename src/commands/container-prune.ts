@@ -1,3 +1,4 @@
+/** `container prune`: removes the exited and created containers core/container/query.ts selects. */
 import type { Command, WithCtx } from './types.js';
 
 export const containerPruneCommand: Command = {
@@ -10,19 +11,11 @@ export const containerPruneCommand: Command = {
   handler: async (argv) => {
     const a = argv as unknown as WithCtx<{ force?: boolean; filter?: string[] }>;
     const ctx = a.ctx;
-    const { listContainers } = await import('../core/container/query.js');
-    const lc = await import('../core/container/lifecycle.js');
-    await lc.reconcileAfterReboot(ctx);
-    for (const r of await listContainers(ctx)) {
-      if (r.state.status !== 'exited' && r.state.status !== 'created') continue;
-      let skip = false;
-      for (const f of a.filter === undefined ? [] : ([] as string[]).concat(a.filter)) {
-        const m = /^label=([^=]+)(?:=(.*))?$/.exec(f);
-        if (m) skip ||= m[2] === undefined ? !(m[1]! in r.config.labels) : r.config.labels[m[1]!] !== m[2];
-      }
-      if (skip) continue;
+    const { pruneCandidates } = await import('../core/container/query.js');
+    const { removeContainer } = await import('../core/container/remove.js');
+    for (const r of await pruneCandidates(ctx, a.filter === undefined ? [] : ([] as string[]).concat(a.filter))) {
       try {
-        await lc.removeContainer(ctx, r.id, {});
+        await removeContainer(ctx, r.id, {});
         process.stdout.write(`${r.id}\n`);
       } catch (e) {
         process.stderr.write(`conman: ${(e as Error).message}\n`);

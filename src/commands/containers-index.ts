@@ -1,3 +1,4 @@
+/** The container commands, at top level and under `conman container`. */
 import { group, type Command } from './types.js';
 import { runCommand } from './run.js';
 import { createCommand } from './create.js';

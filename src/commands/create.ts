@@ -1,5 +1,5 @@
 import type { Command, WithCtx } from './types.js';
-import { runFlags, createOptions } from './run-flags.js';
+import { runFlags, createOptions, withPullProgress } from './run-flags.js';
 
 export const createCommand: Command = {
   command: 'create <image> [command..]',
@@ -7,9 +7,10 @@ export const createCommand: Command = {
   builder: (y) => runFlags(y),
   handler: async (argv) => {
     const a = argv as unknown as WithCtx<Record<string, unknown>>;
-    const lc = await import('../core/container/lifecycle.js');
-    await lc.reconcileAfterReboot(a.ctx);
-    const rec = await lc.createContainer(a.ctx, createOptions(a));
+    const { reconcileAfterReboot } = await import('../core/container/state.js');
+    const { createContainer } = await import('../core/container/create.js');
+    await reconcileAfterReboot(a.ctx);
+    const rec = await createContainer(a.ctx, await withPullProgress(createOptions(a)));
     process.stdout.write(`${rec.id}\n`);
   },
 };

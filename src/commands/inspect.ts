@@ -1,3 +1,4 @@
+/** `inspect` and `container inspect`: containers (else images, like podman) as JSON or through a Go template. */
 import type { Command, WithCtx } from './types.js';
 import { ConmanError, ExitCodeError } from '../base/errors.js';
 
@@ -13,12 +14,12 @@ export function inspectCommandNamed(command: string, defaultType = 'all'): Comma
         .option('type', { alias: 't', type: 'string', describe: 'container, image or all (default: a container, else an image)' })
         .option('latest', { alias: 'l', type: 'boolean', describe: 'Inspect the latest created container' }),
     handler: async (argv) => {
-    const a = argv as unknown as WithCtx<{ names?: string[]; format?: string; latest?: boolean; type?: string }>;
+      const a = argv as unknown as WithCtx<{ names?: string[]; format?: string; latest?: boolean; type?: string }>;
       const ctx = a.ctx;
-      const { resolveContainer } = await import('../core/container/record.js');
-      const { inspectJson, listContainers } = await import('../core/container/query.js');
-      const { liveState, rebootPending } = await import('../core/container/state.js');
-      if (rebootPending(ctx)) await (await import('../core/container/lifecycle.js')).reconcileAfterReboot(ctx);
+      const { findInspected, listContainers } = await import('../core/container/query.js');
+      const { reconcileAfterReboot } = await import('../core/container/state.js');
+      const { inspectJson } = await import('../cli/views/container.js');
+      await reconcileAfterReboot(ctx);
       const out: Record<string, unknown>[] = [];
       let failed: ConmanError | undefined;
       const names = a.names ?? [];
@@ -28,24 +29,15 @@ export function inspectCommandNamed(command: string, defaultType = 'all'): Comma
       }
       if (!names.length && !a.latest) throw new ConmanError('EUSAGE', 'inspect needs at least one container name or id');
       const type = a.type ?? defaultType;
-      if (!['all', 'container', 'image'].includes(type)) throw new ConmanError('EINVAL', `invalid --type "${type}": container, image or all`);
+      if (type !== 'all' && type !== 'container' && type !== 'image') throw new ConmanError('EINVAL', `invalid --type "${type}": container, image or all`);
       for (const n of names) {
         try {
-          if (type !== 'image') {
-            try {
-              const rec = resolveContainer(ctx, n);
-              out.push(inspectJson(ctx, { ...rec, state: liveState(ctx, rec) }));
-              continue;
-            } catch (e) {
-              if (type === 'container' || !(e instanceof ConmanError) || e.code !== 'ENOSUCHCTR') throw e;
-            }
+          const found = await findInspected(ctx, n, type);
+          if ('container' in found) out.push(inspectJson(ctx, found.container));
+          else {
+            const { inspectImage } = await import('../core/image/ops.js');
+            out.push(await inspectImage(ctx, found.image));
           }
-          // like podman: a name that is no container may be an image
-          const { findImage } = await import('../core/image/store.js');
-          const img = await findImage(ctx, n);
-          if (!img) throw new ConmanError('ENOSUCHCTR', `no such object: "${n}"`);
-          const { inspectImage } = await import('../core/image/ops.js');
-          out.push(await inspectImage(ctx, img));
         } catch (e) {
           if (!(e instanceof ConmanError)) throw e;
           failed = e;

@@ -10,10 +10,11 @@ export const killCommand: Command = {
       .option('signal', { alias: 's', type: 'string', default: 'KILL', describe: 'Signal to send (name or number)' }),
   handler: async (argv) => {
     const a = argv as unknown as WithCtx<{ containers: string[]; signal: string }>;
-    const lc = await import('../core/container/lifecycle.js');
-    const sig = lc.parseSignal(a.signal);
+    const { parseSignal } = await import('../core/container/options.js');
+    const { killContainer } = await import('../core/container/stop.js');
+    const sig = parseSignal(a.signal);
     await forEachRef(a.containers, async (ref) => {
-      await lc.killContainer(a.ctx, ref, sig);
+      await killContainer(a.ctx, ref, sig);
       process.stdout.write(`${ref}\n`);
     });
   },

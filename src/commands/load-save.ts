@@ -9,7 +9,8 @@ export const loadCommand: Command = {
       .option('quiet', { alias: 'q', type: 'boolean', describe: 'Suppress progress output' }),
   handler: async (argv) => {
     const { loadArchive } = await import('../core/image/load-save.js');
-    const names = await loadArchive(argv.ctx, argv.input as string | undefined, { quiet: !!argv.quiet });
+    const { progressReporter } = await import('../cli/progress.js');
+    const names = await loadArchive(argv.ctx, argv.input as string | undefined, { quiet: !!argv.quiet, onProgress: progressReporter() });
     process.stdout.write(`Loaded image: ${names.join('\nLoaded image: ')}\n`);
   },
 };

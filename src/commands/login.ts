@@ -15,17 +15,10 @@ export const loginCommand: Command = {
   handler: async (argv) => {
     const { ConmanError } = await import('../base/errors.js');
     const auth = await import('../core/image/auth.js');
-    const { loadRegistriesConf, isLocalRegistry, registryEntry } = await import('../core/image/registries-conf.js');
-    const conf = await loadRegistriesConf();
-    let registry = (argv.registry as string | undefined) ?? conf.unqualifiedSearch[0];
-    if (!registry) throw new ConmanError('EUSAGE', 'login needs a registry');
-    registry = registry.replace(/^https?:\/\//, '').replace(/\/+$/, '');
-    if (registry === 'index.docker.io' || registry === 'registry-1.docker.io') registry = 'docker.io';
+    const registry = await auth.loginRegistry(argv.registry as string | undefined);
     const authfile = argv.authfile as string | undefined;
     if (argv.getLogin) {
-      const c = auth.lookupCreds(registry, undefined, authfile);
-      if (!c) throw new ConmanError('EAUTH', `not logged into ${registry}`);
-      process.stdout.write(`${c.username}\n`);
+      process.stdout.write(`${auth.loggedInUser(registry, authfile)}\n`);
       return;
     }
     const { readLine, readAll } = await import('../cli/prompt.js');
@@ -40,20 +33,7 @@ export const loginCommand: Command = {
     if (!username) throw new ConmanError('EUSAGE', 'login: username is empty');
     if (password === undefined) password = await readLine('Password: ', { silent: true });
     if (!password) throw new ConmanError('EUSAGE', 'login: password is empty');
-    const { RegistryClient } = await import('../core/image/registry.js');
-    const insecure = registryEntry(conf, registry)?.insecure || isLocalRegistry(registry) || argv.tlsVerify === false;
-    const client = new RegistryClient(registry, '', {
-      what: `login ${registry}`,
-      creds: { username, password },
-      insecure,
-      tlsVerify: argv.tlsVerify as boolean | undefined,
-    });
-    try {
-      await client.checkLogin();
-    } finally {
-      await client.close();
-    }
-    auth.storeCreds(registry, { username, password }, authfile);
+    await auth.login(registry, { username, password }, { authfile, tlsVerify: argv.tlsVerify as boolean | undefined });
     process.stdout.write('Login Succeeded!\n');
   },
 };
@@ -67,7 +47,6 @@ export const logoutCommand: Command = {
       .option('all', { alias: 'a', type: 'boolean', describe: 'Remove credentials for all registries' })
       .option('authfile', { type: 'string', describe: 'Path of the authentication file' }),
   handler: async (argv) => {
-    const { ConmanError } = await import('../base/errors.js');
     const auth = await import('../core/image/auth.js');
     const authfile = argv.authfile as string | undefined;
     if (argv.all) {
@@ -75,11 +54,8 @@ export const logoutCommand: Command = {
       process.stdout.write('Removed login credentials for all registries\n');
       return;
     }
-    const { loadRegistriesConf } = await import('../core/image/registries-conf.js');
-    let registry = (argv.registry as string | undefined) ?? (await loadRegistriesConf()).unqualifiedSearch[0];
-    if (!registry) throw new ConmanError('EUSAGE', 'logout needs a registry or --all');
-    registry = registry.replace(/^https?:\/\//, '').replace(/\/+$/, '');
-    if (!auth.removeCreds(registry, authfile)) throw new ConmanError('EAUTH', `not logged into ${registry}`);
+    const registry = await auth.logoutRegistry(argv.registry as string | undefined);
+    auth.logout(registry, authfile);
     process.stdout.write(`Removed login credentials for ${registry}\n`);
   },
 };

@@ -1,6 +1,6 @@
+/** `logs`: reading and following the log is core/container/logs.ts; here the writes to fd 1 and 2. */
 import fs from 'node:fs';
 import type { Command, WithCtx } from './types.js';
-import { ConmanError } from '../base/errors.js';
 
 interface LogsArgs {
   container: string;
@@ -24,93 +24,14 @@ export const logsCommand: Command = {
       .option('follow', { alias: 'f', type: 'boolean', describe: 'Keep printing new output until the container stops' }),
   handler: async (argv) => {
     const a = argv as unknown as WithCtx<LogsArgs>;
-    const ctx = a.ctx;
-    const { resolveContainer } = await import('../core/container/record.js');
-    const { logFile } = await import('../storage/layout.js');
-    const logs = await import('../core/container/logs.js');
-    if (a.tail !== undefined && (!Number.isInteger(a.tail) || a.tail < -1)) throw new ConmanError('EINVAL', `invalid --tail ${a.tail}`);
-    const since = a.since !== undefined ? logs.parseTime(a.since, '--since') : undefined;
-    const until = a.until !== undefined ? logs.parseTime(a.until, '--until') : undefined;
-    const rec = resolveContainer(ctx, a.container);
-    const file = logFile(ctx, rec.id);
-    const carry = new Map();
-    // consecutive lines of one stream go out in one write of up to 1 MB (a write per line costs a syscall
-    // each: most of the time of `logs` on a big log); the order of stdout and stderr records is kept
-    const emit = (lines: import('../core/container/logs.js').LogLine[]) => {
-      let batch: Buffer[] = [];
-      let bytes = 0;
-      let batchStream: string | undefined;
-      const flush = () => {
-        if (!batch.length) return;
-        (batchStream === 'stdout' ? process.stdout : process.stderr).write(batch.length === 1 ? batch[0]! : Buffer.concat(batch, bytes));
-        batch = [];
-        bytes = 0;
-      };
-      for (const l of lines) {
-        if (since !== undefined || until !== undefined) {
-          const t = logs.tsMillis(l.ts);
-          if (since !== undefined && t < since) continue;
-          if (until !== undefined && t > until) continue;
-        }
-        if (l.stream !== batchStream || bytes >= 1 << 20) {
-          flush();
-          batchStream = l.stream;
-        }
-        if (a.timestamps) {
-          const ts = Buffer.from(`${l.ts} `);
-          batch.push(ts);
-          bytes += ts.length;
-        }
-        batch.push(l.data);
-        bytes += l.data.length;
-      }
-      flush();
-    };
-    // a last partial record (output that did not end with a newline) is shown as it is
-    const flushPartial = () => {
-      const rest = [...carry.values()] as import('../core/container/logs.js').LogLine[];
-      carry.clear();
-      return rest.sort((x, y) => (x.ts < y.ts ? -1 : 1));
-    };
-    if (!a.follow && !a.timestamps && a.tail === undefined && since === undefined && until === undefined) {
-      const { copyLog } = await import('../core/container/logs-copy.js');
-      await copyLog(file, (stream, data) => writeAll(stream, data));
-      return;
-    }
-    const buf = logs.readLogFile(file);
-    const first = logs.parseLog(buf, carry);
-    let lines = first.lines;
-    if (!a.follow) lines = [...lines, ...flushPartial()];
-    if (a.tail !== undefined && a.tail >= 0) lines = a.tail === 0 ? [] : lines.slice(-a.tail);
-    emit(lines);
-    if (!a.follow) return;
-    let offset = first.used;
-    const { current } = await import('../core/container/lifecycle.js');
-    for (;;) {
-      const cur = current(ctx, rec.id);
-      const running = !!cur && (cur.state.status === 'running' || cur.state.status === 'stopping');
-      let size = 0;
-      try {
-        size = fs.statSync(file).size;
-      } catch {
-        return;
-      }
-      if (size > offset) {
-        const fd = fs.openSync(file, 'r');
-        const chunk = Buffer.alloc(size - offset);
-        fs.readSync(fd, chunk, 0, chunk.length, offset);
-        fs.closeSync(fd);
-        const p = logs.parseLog(chunk, carry);
-        offset += p.used;
-        emit(p.lines);
-        continue;
-      }
-      if (!running) {
-        emit(flushPartial());
-        return;
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const { readLogs } = await import('../core/container/logs.js');
+    const opts = { tail: a.tail, timestamps: a.timestamps, since: a.since, until: a.until, follow: a.follow };
+    // the copied log goes out with writev (a closed reader: exit 0); parsed lines through the streams (a
+    // closed reader: exit 141, see main.ts)
+    await readLogs(a.ctx, a.container, opts, (fd, data, copied) => {
+      if (copied) return writeAll(fd, data);
+      (fd === 1 ? process.stdout : process.stderr).write(data.length === 1 ? data[0]! : Buffer.concat(data));
+    });
   },
 };
 

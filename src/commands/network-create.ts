@@ -1,3 +1,4 @@
+/** `network create`: a bridge network (the name, subnet and bridge are chosen by the core when not given). */
 import type { Command, WithCtx } from './types.js';
 import { ConmanError } from '../base/errors.js';
 
@@ -23,12 +24,8 @@ export const networkCreateCommand: Command = {
       const i = l.indexOf('=');
       labels[i < 0 ? l : l.slice(0, i)] = i < 0 ? '' : l.slice(i + 1);
     }
-    let name = a.name;
-    if (!name) {
-      const taken = new Set(cfg.listNetworks(a.ctx).map((n) => n.name));
-      for (let i = 1; !name; i++) if (!taken.has(`conman${i}`)) name = `conman${i}`;
-    }
-    const net = await cfg.createNetwork(a.ctx, name, {
+    // no name: the core picks the first free conmanN under the networks lock
+    const net = await cfg.createNetwork(a.ctx, a.name || undefined, {
       subnet: a.subnet,
       gateway: a.gateway,
       bridge: a.interfaceName,

@@ -1,3 +1,4 @@
+/** `network exists`: exit 0 if the network exists, 1 if not. */
 import type { Command, WithCtx } from './types.js';
 
 export const networkExistsCommand: Command = {
@@ -8,7 +9,6 @@ export const networkExistsCommand: Command = {
     const a = argv as WithCtx<{ network: string }>;
     const cfg = await import('../core/network/config.js');
     const { ExitCodeError } = await import('../base/errors.js');
-    const n = a.network === 'bridge' || a.network === 'default' ? cfg.DEFAULT_NETWORK : a.network;
-    if (n !== cfg.DEFAULT_NETWORK && !cfg.readConflist(a.ctx, n)) throw new ExitCodeError(1);
+    if (!cfg.networkExists(a.ctx, a.network)) throw new ExitCodeError(1);
   },
 };

@@ -1,3 +1,4 @@
+/** The network commands: `conman network <sub>` and the top-level `port`. */
 import { group, type Command } from './types.js';
 import { networkCreateCommand } from './network-create.js';
 import { networkLsCommand } from './network-ls.js';

@@ -1,3 +1,4 @@
+/** `network inspect`: networks' configuration, as podman's JSON or a Go template. */
 import type { Command, WithCtx } from './types.js';
 
 export const networkInspectCommand: Command = {
@@ -9,20 +10,12 @@ export const networkInspectCommand: Command = {
       .option('format', { alias: 'f', type: 'string', describe: 'Go template such as {{.Subnets}}' }),
   handler: async (argv: unknown) => {
     const a = argv as WithCtx<{ network: string[]; format?: string }>;
-    const cfg = await import('../core/network/config.js');
+    const { inspectNetworks } = await import('../core/network/manage.js');
     const { networkJson, renderTemplate } = await import('../cli/format/network.js');
     const { ConmanError, describeError } = await import('../base/errors.js');
-    const found = [];
-    const errors: string[] = [];
-    for (const name of a.network) {
-      try {
-        found.push((await cfg.getNetwork(a.ctx, name)).info);
-      } catch (e) {
-        errors.push(describeError(e));
-      }
-    }
+    const { found, errors } = await inspectNetworks(a.ctx, a.network);
     if (a.format && a.format !== 'json') process.stdout.write(found.map((n) => renderTemplate(a.format!, n) + '\n').join(''));
     else process.stdout.write(JSON.stringify(found.map(networkJson), null, 2) + '\n');
-    if (errors.length) throw new ConmanError('ENOSUCHNET', errors.join('\n'));
+    if (errors.length) throw new ConmanError('ENOSUCHNET', errors.map(describeError).join('\n'));
   },
 };

@@ -1,3 +1,4 @@
+/** `port`: a container's (or every container's) published ports. */
 import type { Command, WithCtx } from './types.js';
 import type { PortMapping } from '../core/network/index.js';
 
@@ -15,33 +16,27 @@ export const portCommand: Command = {
     const { ConmanError } = await import('../base/errors.js');
     const net = await import('../core/network/index.js');
     const { resolveContainer } = await import('../core/container/record.js');
-    const { readContainer } = await import('../storage/containers.js');
     if (!a.all && !a.container) throw new ConmanError('EUSAGE', 'conman port needs a container, or --all');
     if (a.all && a.container && !a.port) {
       a.port = a.container;
       a.container = undefined;
     }
     const fmt = (m: PortMapping) => `${m.hostIP || '0.0.0.0'}:${m.hostPort}`;
-    const portsOf = (id: string): PortMapping[] => {
-      const s = net.networkState(a.ctx, id);
-      if (s) return s.ports;
-      const rec = readContainer(a.ctx, id);
-      return ((rec?.config?.extra?.ports as PortMapping[] | undefined) ?? []).filter((p) => p.hostPort);
-    };
-    const ids = a.container ? [resolveContainer(a.ctx, a.container).id] : net.allNetworkStates(a.ctx).map((s) => s.id);
+    // one container, or every one with a network set up
+    const list = net.publishedPorts(a.ctx, a.container ? [resolveContainer(a.ctx, a.container).id] : undefined);
     let out = '';
     if (a.port) {
       const [p, proto = 'tcp'] = a.port.split('/');
-      for (const id of ids) {
-        const ms = portsOf(id).filter((m) => String(m.containerPort) === p && m.protocol === proto);
+      for (const { ports } of list) {
+        const ms = ports.filter((m) => String(m.containerPort) === p && m.protocol === proto);
         if (!ms.length && a.container) throw new ConmanError('EINVAL', `failed to find published port "${a.port}"`);
         out += ms.map((m) => fmt(m) + '\n').join('');
       }
     } else {
-      for (const id of ids) {
+      for (const { id, ports } of list) {
         // with --all, podman prefixes every line with the container's short id (what awk/cut scripts expect)
         const prefix = a.all ? `${id.slice(0, 12)}\t` : '';
-        out += portsOf(id).map((m) => `${prefix}${net.formatMapping(m)}\n`).join('');
+        out += ports.map((m) => `${prefix}${net.formatMapping(m)}\n`).join('');
       }
     }
     process.stdout.write(out);

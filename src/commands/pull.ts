@@ -14,8 +14,10 @@ export const pullCommand: Command = {
   handler: async (argv) => {
     const { pullImage } = await import('../core/image/store.js');
     const { parseCredsFlag } = await import('../core/image/auth.js');
+    const { progressReporter } = await import('../cli/progress.js');
     const rec = await pullImage(argv.ctx, String(argv.image), {
       quiet: !!argv.quiet,
+      onProgress: progressReporter(),
       tlsVerify: argv.tlsVerify as boolean | undefined,
       creds: argv.creds ? parseCredsFlag(String(argv.creds)) : undefined,
       authfile: argv.authfile as string | undefined,

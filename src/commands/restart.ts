@@ -11,12 +11,11 @@ export const restartCommand: Command = {
   handler: async (argv) => {
     const a = argv as unknown as WithCtx<{ containers: string[]; time?: number }>;
     const ctx = a.ctx;
-    const lc = await import('../core/container/lifecycle.js');
-    await lc.reconcileAfterReboot(ctx);
+    const { reconcileAfterReboot } = await import('../core/container/state.js');
+    const { restartContainer } = await import('../core/container/start.js');
+    await reconcileAfterReboot(ctx);
     await forEachRef(a.containers, async (ref) => {
-      const rec = await lc.stopContainer(ctx, ref, a.time);
-      const r = await lc.startContainer(ctx, rec.id);
-      r?.shim.detach();
+      await restartContainer(ctx, ref, a.time);
       process.stdout.write(`${ref}\n`);
     });
   },

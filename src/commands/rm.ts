@@ -15,18 +15,18 @@ export const rmCommand: Command = {
   handler: async (argv) => {
     const a = argv as unknown as WithCtx<{ containers?: string[]; force?: boolean; all?: boolean; time?: number; ignore?: boolean }>;
     const ctx = a.ctx;
-    const lc = await import('../core/container/lifecycle.js');
-    await lc.reconcileAfterReboot(ctx);
+    const { containerIds, reconcileAfterReboot } = await import('../core/container/state.js');
+    const { removeContainer } = await import('../core/container/remove.js');
+    await reconcileAfterReboot(ctx);
     let refs = a.containers ?? [];
     if (a.all) {
-      const { listIds } = await import('../storage/containers.js');
-      refs = listIds(ctx);
+      refs = containerIds(ctx);
       if (!refs.length) return;
     }
     if (!refs.length) throw new ConmanError('EUSAGE', 'rm needs at least one container (or --all)');
     await forEachRef(refs, async (ref) => {
       try {
-        await lc.removeContainer(ctx, ref, { force: a.force, time: a.time ?? 0 });
+        await removeContainer(ctx, ref, { force: a.force, time: a.time ?? 0 });
       } catch (e) {
         if ((a.force || a.ignore) && (e as ConmanError).code === 'ENOSUCHCTR') return;
         // podman's codes for rm: 1 no such container, 2 still running

@@ -14,7 +14,21 @@ export const rmiCommand: Command = {
     const refs = ((argv.images as string[] | undefined) ?? []).map(String);
     if (!refs.length && !argv.all) throw new ConmanError('EUSAGE', 'rmi needs at least one image (or --all)');
     const { removeImages } = await import('../core/image/ops.js');
-    const res = await removeImages(argv.ctx, refs, { force: !!argv.force, all: !!argv.all });
+    const res = await removeImages(argv.ctx, refs, {
+      force: !!argv.force,
+      all: !!argv.all,
+      // -f removes the containers that use an image it deletes
+      evict: async (containers) => {
+        const { removeContainer } = await import('../core/container/remove.js');
+        for (const c of containers) {
+          try {
+            await removeContainer(argv.ctx, c, { force: true, time: 0 });
+          } catch (e) {
+            if (!(e instanceof ConmanError && e.code === 'ENOSUCHCTR')) throw e;
+          }
+        }
+      },
+    });
     for (const u of res.untagged) process.stdout.write(`Untagged: ${u}\n`);
     for (const d of res.deleted) process.stdout.write(`Deleted: ${d}\n`);
     let errs = res.errors;

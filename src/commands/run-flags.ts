@@ -1,6 +1,6 @@
 /** The flags `run` and `create` share, and their translation into CreateOptions. */
 import type { Argv } from './types.js';
-import type { CreateOptions } from '../core/container/lifecycle.js';
+import type { CreateOptions } from '../core/container/options.js';
 
 export function runFlags(y: Argv): Argv {
   return y
@@ -58,6 +58,12 @@ export function runFlags(y: Argv): Argv {
 const arr = (v: unknown): string[] | undefined => (v === undefined ? undefined : (Array.isArray(v) ? v : [v]).map(String));
 /** A flag given twice (`-u a -u b`) counts once, with its last value, as in podman. */
 const last = (v: unknown): unknown => (Array.isArray(v) ? v[v.length - 1] : v);
+
+/** `--quiet=false`: the pull of a missing image shows progress (cli-progress is loaded only then). */
+export async function withPullProgress(o: CreateOptions): Promise<CreateOptions> {
+  if (o.quiet === false) o.onPullProgress = (await import('../cli/progress.js')).progressReporter();
+  return o;
+}
 
 export function createOptions(a: Record<string, unknown>): CreateOptions {
   const cmd = [...((a.command as string[] | undefined) ?? []), ...((a['--'] as string[] | undefined) ?? [])].map(String);

@@ -1,5 +1,5 @@
 import type { Command, WithCtx } from './types.js';
-import { runFlags, createOptions } from './run-flags.js';
+import { runFlags, createOptions, withPullProgress } from './run-flags.js';
 import { ExitCodeError } from '../base/errors.js';
 
 export const runCommand: Command = {
@@ -14,7 +14,7 @@ export const runCommand: Command = {
   handler: async (argv) => {
     const a = argv as unknown as WithCtx<Record<string, unknown>>;
     const ctx = a.ctx;
-    const o = createOptions(a);
+    const o = await withPullProgress(createOptions(a));
     // the shim's node starts first, while we validate, look up the image, mount and write the spec;
     // on bad input it is told nothing and exits when its fd 3 closes
     const { spawnShim } = await import('../core/runtime/shim-client.js');
@@ -29,36 +29,34 @@ export const runCommand: Command = {
       throw e;
     }
     let rec;
-    let lc: typeof import('../core/container/lifecycle.js');
     try {
-      lc = await import('../core/container/lifecycle.js');
-      lc.validateCreate(o);
+      const { validateCreate } = await import('../core/container/options.js');
+      validateCreate(o);
       if (a.detachKeys !== undefined) (await import('../cli/terminal/detachkeys.js')).parseDetachKeys(String(a.detachKeys));
-      await lc.reconcileAfterReboot(ctx);
-      rec = await lc.createContainer(ctx, o);
+      const { reconcileAfterReboot } = await import('../core/container/state.js');
+      await reconcileAfterReboot(ctx);
+      const { createContainer } = await import('../core/container/create.js');
+      rec = await createContainer(ctx, o);
     } catch (e) {
       shim.abort();
       throw e;
     }
+    const { startNew } = await import('../core/container/start.js');
+    const { stopContainer } = await import('../core/container/stop.js');
     const fg = await import('../cli/terminal/foreground.js');
     const interactive = !!o.interactive && (!streams || streams.has('stdin'));
     if (!detach) {
       // podman: warn and go on (a pipeline is never hung: stdin's EOF still reaches the container)
       if (o.tty && interactive && !process.stdin.isTTY)
         ctx.warn('The input device is not a TTY. The --tty and --interactive flags might not work properly');
-      fg.wireOutput(shim, !!(o.tty && interactive), streams, !o.tty && a.sigProxy !== false, () => lc.stopContainer(ctx, rec.id));
+      fg.wireOutput(shim, !!(o.tty && interactive), streams, !o.tty && a.sigProxy !== false, () => stopContainer(ctx, rec.id));
     }
-    try {
-      await lc.startContainer(ctx, rec.id, {
-        shim,
-        foreground: !detach,
-        rows: process.stdout.rows,
-        cols: process.stdout.columns,
-      });
-    } catch (e) {
-      if (o.rm) await lc.removeContainer(ctx, rec.id, { force: true }).catch(() => {});
-      throw e;
-    }
+    await startNew(ctx, rec, {
+      shim,
+      foreground: !detach,
+      rows: process.stdout.rows,
+      cols: process.stdout.columns,
+    });
     if (detach) {
       shim.detach();
       process.stdout.write(`${rec.id}\n`);

@@ -15,18 +15,19 @@ export const startCommand: Command = {
   handler: async (argv) => {
     const a = argv as unknown as WithCtx<{ containers: string[]; attach?: boolean; interactive?: boolean; detachKeys?: string; sigProxy?: boolean }>;
     const ctx = a.ctx;
-    const lc = await import('../core/container/lifecycle.js');
-    const { resolveContainer } = await import('../core/container/record.js');
-    await lc.reconcileAfterReboot(ctx);
+    const { reconcileAfterReboot } = await import('../core/container/state.js');
+    const { startContainer, startDetached } = await import('../core/container/start.js');
+    await reconcileAfterReboot(ctx);
     if (a.attach) {
       if (a.containers.length !== 1) throw new ConmanError('EUSAGE', 'start --attach takes exactly one container');
+      const { resolveContainer } = await import('../core/container/record.js');
       const rec = resolveContainer(ctx, a.containers[0]!);
       if (a.detachKeys !== undefined) (await import('../cli/terminal/detachkeys.js')).parseDetachKeys(a.detachKeys);
       const { spawnShim } = await import('../core/runtime/shim-client.js');
       const fg = await import('../cli/terminal/foreground.js');
       const shim = spawnShim(ctx);
       fg.wireOutput(shim, !!(a.interactive && rec.config.interactive && rec.config.tty), undefined, !rec.config.tty && a.sigProxy !== false);
-      const r = await lc.startContainer(ctx, rec.id, { shim, foreground: true, rows: process.stdout.rows, cols: process.stdout.columns });
+      const r = await startContainer(ctx, rec.id, { shim, foreground: true, rows: process.stdout.rows, cols: process.stdout.columns });
       if (!r) throw new ConmanError('ECTRSTATE', `container ${rec.name} is already running`);
       const code = await fg.runForeground(ctx, rec.id, shim, !!(a.interactive && rec.config.interactive), {
         tty: rec.config.tty,
@@ -37,9 +38,7 @@ export const startCommand: Command = {
       return;
     }
     await forEachRef(a.containers, async (ref) => {
-      const rec = resolveContainer(ctx, ref);
-      const r = await lc.startContainer(ctx, rec.id);
-      r?.shim.detach();
+      await startDetached(ctx, ref);
       process.stdout.write(`${ref}\n`);
     });
   },

@@ -14,22 +14,19 @@ export const stopCommand: Command = {
   handler: async (argv) => {
     const a = argv as unknown as WithCtx<{ containers?: string[]; time?: number; all?: boolean; ignore?: boolean }>;
     const ctx = a.ctx;
-    const lc = await import('../core/container/lifecycle.js');
+    const { containerIds, reconcileAfterReboot } = await import('../core/container/state.js');
+    const { stopContainer } = await import('../core/container/stop.js');
     if (a.time !== undefined && (!Number.isFinite(a.time) || a.time < 0)) throw new ConmanError('EINVAL', `invalid --time ${a.time}`);
-    await lc.reconcileAfterReboot(ctx);
+    await reconcileAfterReboot(ctx);
     let refs = a.containers ?? [];
     if (a.all) {
-      const { listIds } = await import('../storage/containers.js');
-      refs = listIds(ctx).filter((id) => {
-        const c = lc.current(ctx, id);
-        return c && c.state.status === 'running';
-      });
+      refs = containerIds(ctx, { running: true });
       if (!refs.length) return;
     }
     if (!refs.length) throw new ConmanError('EUSAGE', 'stop needs at least one container (or --all)');
     await forEachRef(refs, async (ref) => {
       try {
-        await lc.stopContainer(ctx, ref, a.time);
+        await stopContainer(ctx, ref, a.time);
       } catch (e) {
         if (a.ignore && (e as ConmanError).code === 'ENOSUCHCTR') return;
         throw e;

@@ -1,3 +1,4 @@
+/** The yargs command module type every command uses, and `group` for the parent commands. */
 import type { Argv, ArgumentsCamelCase, CommandModule } from 'yargs';
 import type { Context } from '../base/context.js';
 

@@ -1,3 +1,4 @@
+/** `version`: conman's version, Node's, and the platform, as text or JSON. */
 import type { Command } from './types.js';
 import { VERSION } from '../version.js';
 

@@ -19,11 +19,11 @@ export const waitCommand: Command = {
       .option('ignore', { type: 'boolean', describe: 'A missing container is no error: print -1 for it' }),
   handler: async (argv) => {
     const a = argv as unknown as WithCtx<WaitArgs>;
-    const lc = await import('../core/container/lifecycle.js');
+    const { reconcileAfterReboot } = await import('../core/container/state.js');
     const w = await import('../core/container/wait.js');
     const conditions = w.parseConditions(a.condition === undefined ? undefined : ([] as string[]).concat(a.condition).map(String));
     const interval = w.parseInterval(a.interval);
-    await lc.reconcileAfterReboot(a.ctx);
+    await reconcileAfterReboot(a.ctx);
     await forEachRef(a.containers, async (ref) => {
       let code: number;
       try {

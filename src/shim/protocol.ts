@@ -3,6 +3,7 @@
  * frames of [1 byte stream][4 bytes big-endian length][payload].
  * Streams: 0 stdin (to the container; an empty payload means EOF), 1 stdout, 2 stderr,
  * 3 control (JSON: start config, started/failed reports, signal, resize), 4 exit (JSON {exitCode, error?}).
+ * Imports nothing: the shim, the core and the CLI all bundle it.
  */
 export const STDIN = 0;
 export const STDOUT = 1;
@@ -18,14 +19,36 @@ export function frame(stream: number, payload: Buffer | string): Buffer {
   return Buffer.concat([head, body]);
 }
 
-/** Incremental decoder: push chunks, get complete frames via the callback. */
+/**
+ * The largest payload a frame may announce. The biggest legitimate frames are output and stdin chunks (one
+ * read of a pipe, socket or pty: at most 64 KB) and the start config (a few KB of JSON); a header announcing
+ * more is a broken or hostile peer, and is refused instead of buffered.
+ */
+export const MAX_FRAME = 16 * 1024 * 1024;
+
+/**
+ * Incremental decoder: push chunks, get complete frames via the callback. A frame announcing more than
+ * MAX_FRAME is reported once through onError, and everything the peer sends after it is dropped (the stream
+ * has lost its framing); the owner decides what to do with the connection.
+ */
 export class FrameReader {
   private buf: Buffer = Buffer.alloc(0);
-  constructor(private readonly onFrame: (stream: number, payload: Buffer) => void) {}
+  private broken = false;
+  constructor(
+    private readonly onFrame: (stream: number, payload: Buffer) => void,
+    private readonly onError?: (err: Error) => void,
+  ) {}
   push(chunk: Buffer): void {
+    if (this.broken) return;
     this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
     while (this.buf.length >= 5) {
       const len = this.buf.readUInt32BE(1);
+      if (len > MAX_FRAME) {
+        this.broken = true;
+        this.buf = Buffer.alloc(0);
+        this.onError?.(new Error(`frame of ${len} bytes exceeds the ${MAX_FRAME}-byte limit`));
+        return;
+      }
       if (this.buf.length < 5 + len) break;
       const stream = this.buf[0]!;
       const payload = this.buf.subarray(5, 5 + len);

@@ -67,3 +67,16 @@ test('format.ts: escapes and table headers', () => {
   const t = splitTable('table {{.ID}}\\t{{.Names}}\\t{{.State.Status}}');
   assert.equal(t.header, 'ID\tNAMES\tSTATUS');
 });
+
+test('the rest of the functions, printf verbs, comments, empty values (as Go renders them)', () => {
+  const d = { Name: 'web', N: 255, F: 1.5, L: ['a', 'b'], Empty: '', M: { k: 'v' } };
+  assert.equal(renderGo('{{print .Name 1}}|{{println .Name "x"}}', d), 'web1|web x\n');
+  assert.equal(renderGo('{{le 1 1}} {{gt 2 1}} {{ge 1 2}}', d), 'true true false');
+  assert.equal(renderGo('{{title "hello world"}} {{split "a,b" ","}} {{contains .Name "e"}} {{truncate .Name 2}} [{{pad .Name 5}}]', d), 'Hello World [a b] true we [web  ]');
+  assert.equal(renderGo('{{printf "%x %X %t %5.2f %v %s" .N .N true .F .L .M}}', d), 'ff FF true  1.50 [a b] map[k:v]');
+  assert.equal(renderGo('{{/* a comment */}}x{{"lit"}} {{1}} {{true}}', d), 'xlit 1 true');
+  assert.equal(renderGo('{{if .Empty}}y{{else}}n{{end}}{{with .Empty}}y{{else}}n{{end}}', d), 'nn');
+  assert.equal(renderGo('{{range $k, $v := .M}}{{$k}}={{$v}}{{end}}', d), 'k=v');
+  assert.throws(() => renderGo('{{lt .Name 1}}', d), /incompatible types for comparison/);
+  assert.throws(() => renderGo('{{index .L 5}}', d), /index out of range/);
+});

@@ -1,8 +1,9 @@
 /**
- * podman-style `--format` strings: Go templates (src/core/gotemplate.ts) with `\t`/`\n` escapes and a `table`
+ * podman-style `--format` strings: Go templates (./gotemplate.ts) with `\t`/`\n` escapes and a `table`
  * prefix that adds a header line built from the field names.
  */
 import { renderGo } from './gotemplate.js';
+import { columns } from '../table.js';
 
 const unescape = (t: string) => t.replace(/\\t/g, '\t').replace(/\\n/g, '\n');
 
@@ -34,10 +35,5 @@ export function renderRows(tmpl: string, rows: unknown[], headers: Record<string
   const { header, body } = splitTable(tmpl, headers);
   const lines = rows.map((r) => render(body, r));
   if (header === undefined) return lines.map((l) => `${l}\n`).join('');
-  const cells = [header, ...lines].map((l) => l.split('\t'));
-  const widths: number[] = [];
-  for (const row of cells) row.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
-  return cells
-    .map((row) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(Math.max(12, widths[i]! + 2)))).join('').trimEnd() + '\n')
-    .join('');
+  return columns([header, ...lines].map((l) => l.split('\t')), 12);
 }

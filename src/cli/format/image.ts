@@ -1,4 +1,4 @@
-/** Output helpers for the image commands: podman-style sizes, ages, and a small Go-template subset. */
+/** Output helpers of the image commands: podman-style sizes and the `--format` renderer with its IMAGE ID header. */
 
 /** go-units HumanSizeWithPrecision(size, 3): decimal units, 3 significant digits ("4.52 MB"). */
 export function humanSize(n: number): string {
@@ -13,7 +13,7 @@ export function humanSize(n: number): string {
 }
 
 /**
- * Renders podman-style `--format` Go templates over rows with the shared renderer (src/core/format.ts):
+ * Renders podman-style `--format` Go templates over rows with the shared renderer (./format.ts):
  * one line per row; a `table` prefix adds a header built from the field names.
  */
 export async function renderTemplate(tmpl: string, rows: Array<Record<string, unknown>>): Promise<string> {

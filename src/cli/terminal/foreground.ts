@@ -162,7 +162,7 @@ export async function runForeground(
   let info = first;
   if (!info) {
     // the shim's socket broke: the exit record (or reconciled state) tells
-    const { current } = await import('../../core/container/lifecycle.js');
+    const { current } = await import('../../core/container/state.js');
     for (;;) {
       const rec = current(ctx, id);
       if (!rec) return 0; // removed by its --rm cleanup; its code went with it

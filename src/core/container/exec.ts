@@ -3,7 +3,7 @@
  * (the container's shim is not involved: the exec session lives as long as the CLI that waits for it).
  * Without -t, stdout is inherited as is (byte for byte) and stderr goes through a pipe so that runc's own
  * error line can be replaced by conman's message; runc's exit status 255 with an `exec failed` error maps to
- * 127 (not found), 126 (not executable) or 125.
+ * 127 (not found), 126 (not executable) or 125 (core/runtime/errors.ts, as for run).
  */
 import { lastRuncError } from '../../base/runc-log.js';
 import { createRequire } from 'node:module';
@@ -15,8 +15,10 @@ import { pidExists } from '../../base/proc.js';
 import type { Context } from '../../base/context.js';
 import { ConmanError } from '../../base/errors.js';
 import { resolveContainer } from './record.js';
-import { current } from './lifecycle.js';
-import { effectiveCaps, resolveUser } from '../runtime/spec.js';
+import { current } from './state.js';
+import { effectiveCaps } from '../runtime/spec.js';
+import { resolveUser } from '../runtime/user.js';
+import { runtimeError } from '../runtime/errors.js';
 import { runcRoot, volatileDir, mergedDir } from '../../storage/layout.js';
 
 export interface ExecOptions {
@@ -50,9 +52,9 @@ export async function execInContainer(ctx: Context, ref: string, cmd: string[], 
   if (o.detach && o.tty) throw new ConmanError('EINVAL', 'exec -d -t is not supported');
   const rec = resolveContainer(ctx, ref);
   const cur = current(ctx, rec.id)!;
-  if (cur.state.status !== 'running')
+  if (cur.state.status !== 'running' && cur.state.status !== 'stopping')
     throw new ConmanError('ECTRSTATE', `can only create exec sessions on running containers: container ${rec.name} is ${cur.state.status}: container state improper`);
-  const { validateCreate } = await import('./lifecycle.js');
+  const { validateCreate } = await import('./options.js');
   const v = validateCreate({ image: '', command: [], env: o.env, envFile: o.envFile });
   const env = new Map<string, string>();
   for (const e of rec.config.env) {
@@ -88,7 +90,7 @@ export async function execInContainer(ctx: Context, ref: string, cmd: string[], 
     const err = code === 255 ? lastRuncError(logf) : undefined;
     fs.rmSync(pfile, { force: true });
     fs.rmSync(logf, { force: true });
-    if (err) throw runcExecError(ctx, err);
+    if (err) throw runtimeError(ctx.runtime, err);
     return code;
   }
   const stdio: Array<'inherit' | 'ignore' | 'pipe'> = o.detach ? ['ignore', 'ignore', 'pipe'] : [o.interactive ? 'inherit' : 'ignore', 'inherit', 'pipe'];
@@ -109,17 +111,8 @@ export async function execInContainer(ctx: Context, ref: string, cmd: string[], 
   const err = code === 255 || (o.detach && code !== 0) ? lastRuncError(logf) : undefined;
   fs.rmSync(pfile, { force: true });
   fs.rmSync(logf, { force: true });
-  if (err) throw runcExecError(ctx, err);
+  if (err) throw runtimeError(ctx.runtime, err);
   return code;
-}
-
-function runcExecError(ctx: Context, err: string): ConmanError {
-  const m = err.replace(/^(runc )?exec failed: /, '');
-  const rt = path.basename(ctx.runtime);
-  if (/executable file not found|no such file or directory/.test(m))
-    return new ConmanError('ENOTFOUND', `${rt}: ${m}: OCI runtime attempted to invoke a command that was not found`);
-  if (/permission denied|exec format error/.test(m)) return new ConmanError('ENOTEXEC', `${rt}: ${m}: OCI permission denied`);
-  return new ConmanError('ERUNTIME', `${rt}: ${m}`);
 }
 
 /**

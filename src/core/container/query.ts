@@ -1,16 +1,18 @@
 /**
  * ps and inspect: read container.json (and exit.json) files directly, no locks, no runc, so the cost stays
- * flat as containers grow.
+ * flat as containers grow. Here too: ps's selection (--all, --filter, --latest, --last) and inspect's
+ * lookup of a name (a container, else an image). What they print is in src/cli/views/container.ts.
  */
-import path from 'node:path';
 import type { Context } from '../../base/context.js';
-import { containerDir, logFile } from '../../storage/layout.js';
-import { liveState, rebootPending } from './state.js';
-import { networkName, networkSettings, portsJson, portsText } from '../network/report.js';
-import { DEFAULT_SHM_SIZE, listIds, readContainer, type ContainerRecord } from '../../storage/containers.js';
+import { ConmanError } from '../../base/errors.js';
+import { liveState, reconcileAfterReboot } from './state.js';
+import { resolveContainer } from './record.js';
+import { listIds, readContainer, type ContainerRecord } from '../../storage/containers.js';
+import type { ImageRecord } from '../../storage/images.js';
 
+/** Every container with its live state, newest first; a damaged record is skipped with a warning. */
 export async function listContainers(ctx: Context): Promise<ContainerRecord[]> {
-  if (rebootPending(ctx)) await (await import('./lifecycle.js')).reconcileAfterReboot(ctx);
+  await reconcileAfterReboot(ctx); // after a reboot the first reader makes the records right
   const out: ContainerRecord[] = [];
   for (const id of listIds(ctx)) {
     let rec: ContainerRecord | undefined;
@@ -27,177 +29,96 @@ export async function listContainers(ctx: Context): Promise<ContainerRecord[]> {
   return out;
 }
 
-export function ago(iso: string | undefined, now = Date.now()): string {
-  if (!iso) return '';
-  const s = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
-  if (s < 1) return 'Less than a second';
-  if (s < 60) return `${s} second${s === 1 ? '' : 's'}`;
-  const m = Math.round(s / 60);
-  if (m < 60) return m === 1 ? 'About a minute' : `${m} minutes`;
-  const h = Math.round(m / 60);
-  if (h < 48) return h === 1 ? 'About an hour' : `${h} hours`;
-  return `${Math.round(h / 24)} days`;
+export interface PsQuery {
+  /** containers in every state (default: running ones only) */
+  all?: boolean;
+  /** KEY=VALUE filters: name, id, status, label, ancestor, exited, before, since */
+  filters?: string[];
+  /** only the latest created container */
+  latest?: boolean;
+  /** the n last created containers */
+  last?: number;
 }
 
-export function statusText(rec: ContainerRecord): string {
-  const st = rec.state;
-  if (st.status === 'running' || st.status === 'stopping') return `Up ${ago(st.startedAt)} ago`;
-  if (st.status === 'exited') return `Exited (${st.exitCode}) ${ago(st.finishedAt)} ago`;
-  if (st.status === 'created') return 'Created';
-  return st.status[0]!.toUpperCase() + st.status.slice(1);
-}
+const PS_FILTERS = ['name', 'id', 'status', 'label', 'ancestor', 'exited', 'before', 'since'];
+const STATES = ['created', 'running', 'paused', 'stopped', 'exited', 'unknown', 'stopping', 'removing'];
 
-const unix = (iso?: string) => (iso ? Math.floor(Date.parse(iso) / 1000) : 0);
-const ZERO = '0001-01-01T00:00:00Z';
-
-/** A time as Go prints a time.Time (what podman's templates show): 2026-11-23 23:41:30.010635116 +0000 UTC. */
-export function goTime(iso: string | undefined): string {
-  if (!iso) return '';
-  const m = /^(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)(?:\.(\d+))?Z$/.exec(new Date(iso).toISOString());
-  if (!m) return iso;
-  const frac = (iso.match(/\.(\d+)Z$/)?.[1] ?? m[3] ?? '').replace(/0+$/, '');
-  return `${m[1]} ${m[2]}${frac ? `.${frac}` : ''} +0000 UTC`;
-}
-
-/** podman ps --format json entry. */
-export function psJson(rec: ContainerRecord): Record<string, unknown> {
-  const st = rec.state;
-  const c = rec.config;
-  return {
-    AutoRemove: c.autoRemove,
-    Command: [...c.entrypoint, ...c.cmd],
-    Created: unix(rec.created),
-    CreatedAt: rec.created,
-    Exited: st.status === 'exited',
-    ExitedAt: unix(st.finishedAt),
-    ExitCode: st.exitCode,
-    Id: rec.id,
-    ID: rec.id,
-    Image: rec.image.name,
-    ImageID: rec.image.id,
-    IsInfra: false,
-    Labels: c.labels,
-    Mounts: c.mounts.map((m) => m.destination),
-    Names: [rec.name],
-    Namespaces: {},
-    Networks: c.network === 'none' || c.network === 'host' ? [] : [networkName(rec)],
-    Pid: st.status === 'running' ? st.pid : 0,
-    Pod: '',
-    PodName: '',
-    Ports: portsJson(rec),
-    StartedAt: unix(st.startedAt),
-    State: st.status === 'stopping' ? 'running' : st.status,
-    Status: statusText(rec),
+/** The containers `ps` shows, newest first. */
+export async function queryContainers(ctx: Context, q: PsQuery = {}): Promise<ContainerRecord[]> {
+  const everything = await listContainers(ctx);
+  let list = everything;
+  const filters = q.filters ?? [];
+  // -l and -n N look at containers in every state, as podman's do
+  if (!q.all && !q.latest && q.last === undefined && !filters.some((f) => f.startsWith('status='))) list = list.filter((r) => r.state.status === 'running' || r.state.status === 'stopping');
+  // like podman: values of one key are ORed, different keys ANDed
+  const byKey = new Map<string, string[]>();
+  for (const f of filters) {
+    const i = f.indexOf('=');
+    if (i < 0) throw new ConmanError('EINVAL', `invalid filter "${f}": expected KEY=VALUE`);
+    const k = f.slice(0, i);
+    if (!PS_FILTERS.includes(k)) throw new ConmanError('EINVAL', `invalid filter "${k}": supported are ${PS_FILTERS.join(', ')}`);
+    byKey.set(k, [...(byKey.get(k) ?? []), f.slice(i + 1)]);
+  }
+  const createdOf = (ref: string) => {
+    const r = everything.find((c) => c.name === ref || c.id.startsWith(ref));
+    if (!r) throw new ConmanError('ENOSUCHCTR', `no container with name or ID "${ref}" found: no such container`);
+    return r.created;
   };
+  const match = (k: string, v: string, r: ContainerRecord): boolean => {
+    switch (k) {
+      case 'name': return new RegExp(v).test(r.name);
+      case 'id': return r.id.startsWith(v);
+      case 'status': return r.state.status === v || (v === 'running' && r.state.status === 'stopping') || (v === 'stopped' && r.state.status === 'exited');
+      case 'label': {
+        const j = v.indexOf('=');
+        return j < 0 ? v in r.config.labels : r.config.labels[v.slice(0, j)] === v.slice(j + 1);
+      }
+      case 'ancestor': return r.image.name.includes(v) || r.image.id.startsWith(v);
+      case 'exited': return r.state.status === 'exited' && String(r.state.exitCode) === v;
+      case 'before': return r.created < createdOf(v);
+      default: return r.created > createdOf(v); // since
+    }
+  };
+  for (const v of byKey.get('status') ?? [])
+    if (!STATES.includes(v)) throw new ConmanError('EINVAL', `invalid filter: unknown container state: ${v}`);
+  list = list.filter((r) => [...byKey].every(([k, vs]) => vs.some((v) => match(k, v, r))));
+  if (q.latest) list = list.slice(0, 1);
+  if (q.last !== undefined && q.last >= 0) list = list.slice(0, q.last);
+  return list;
 }
 
-/** Fields for `ps --format '{{.X}}'` templates (podman's names). */
-export function psTemplateFields(rec: ContainerRecord, noTrunc: boolean): Record<string, unknown> {
-  const j = psJson(rec);
-  const command = [...rec.config.entrypoint, ...rec.config.cmd].join(' ');
-  return {
-    ...j,
-    ID: noTrunc ? rec.id : rec.id.slice(0, 12),
-    Names: rec.name,
-    Command: noTrunc ? command : command.length > 20 ? `${command.slice(0, 17)}...` : command,
-    Created: goTime(rec.created),
-    CreatedAt: goTime(rec.created),
-    CreatedHuman: `${ago(rec.created)} ago`,
-    RunningFor: `${ago(rec.created)} ago`,
-    Ports: portsText(rec),
-    Networks: (j.Networks as string[]).join(','),
-    Labels: rec.config.labels,
-    Size: '',
-  };
+/** One container by name, id or id prefix, with its live state. */
+export function getContainer(ctx: Context, ref: string): ContainerRecord {
+  const rec = resolveContainer(ctx, ref);
+  return { ...rec, state: liveState(ctx, rec) };
 }
 
-export function inspectJson(ctx: Context, rec: ContainerRecord): Record<string, unknown> {
-  const st = rec.state;
-  const c = rec.config;
-  const dir = containerDir(ctx, rec.id);
-  const args = [...c.entrypoint, ...c.cmd];
-  return {
-    Id: rec.id,
-    Created: rec.created,
-    Path: args[0] ?? '',
-    Args: args.slice(1),
-    State: {
-      OciVersion: '1.0.2',
-      Status: st.status === 'stopping' ? 'running' : st.status,
-      Running: st.status === 'running' || st.status === 'stopping',
-      Paused: false,
-      Restarting: false,
-      OOMKilled: !!st.oomKilled,
-      Dead: false,
-      Pid: st.status === 'running' || st.status === 'stopping' ? st.pid : 0,
-      ConmonPid: st.status === 'running' || st.status === 'stopping' ? st.shimPid : 0,
-      ExitCode: st.exitCode,
-      Error: st.error ?? '',
-      StartedAt: st.startedAt ?? ZERO,
-      FinishedAt: st.finishedAt ?? ZERO,
-    },
-    Image: rec.image.id,
-    ImageName: rec.image.name,
-    Rootfs: '',
-    ResolvConfPath: path.join(dir, 'resolv.conf'),
-    HostnamePath: path.join(dir, 'hostname'),
-    HostsPath: path.join(dir, 'hosts'),
-    StaticDir: dir,
-    OCIConfigPath: path.join(dir, 'bundle', 'config.json'),
-    OCIRuntime: path.basename(ctx.runtime),
-    LogPath: logFile(ctx, rec.id),
-    Name: rec.name,
-    RestartCount: 0,
-    Driver: 'overlay',
-    MountLabel: '',
-    ProcessLabel: '',
-    Mounts: c.mounts.map((m) => ({
-      Type: m.type,
-      Source: m.source,
-      Destination: m.destination,
-      Driver: '',
-      Mode: '',
-      Options: m.options,
-      RW: !m.readonly,
-      Propagation: m.type === 'bind' ? 'rprivate' : '',
-    })),
-    GraphDriver: { Name: 'overlay', Data: { UpperDir: path.join(dir, 'upper'), WorkDir: path.join(dir, 'work'), MergedDir: path.join(dir, 'merged') } },
-    Config: {
-      Hostname: c.hostname,
-      Domainname: '',
-      User: c.user,
-      AttachStdin: false,
-      AttachStdout: false,
-      AttachStderr: false,
-      Tty: c.tty,
-      OpenStdin: c.interactive,
-      StdinOnce: false,
-      Env: c.env,
-      Cmd: c.cmd,
-      Image: rec.image.name,
-      Volumes: null,
-      WorkingDir: c.workingDir,
-      Entrypoint: c.entrypoint,
-      Labels: c.labels,
-      Annotations: {},
-      StopSignal: c.stopSignal,
-      StopTimeout: c.stopTimeout,
-    },
-    HostConfig: {
-      AutoRemove: c.autoRemove,
-      Memory: c.memory ?? 0,
-      ShmSize: c.shmSize ?? DEFAULT_SHM_SIZE,
-      NanoCpus: c.cpus ? Math.round(c.cpus * 1e9) : 0,
-      CpuQuota: c.cpus ? Math.round(c.cpus * 100000) : 0,
-      CpuPeriod: c.cpus ? 100000 : 0,
-      CpuShares: c.cpuShares ?? 0,
-      CpusetCpus: c.cpusetCpus ?? '',
-      PidsLimit: c.pidsLimit ?? 0,
-      ReadonlyRootfs: c.readOnly,
-      NetworkMode: c.network,
-      Binds: c.mounts.filter((m) => m.type === 'bind').map((m) => `${m.source}:${m.destination}${m.readonly ? ':ro' : ''}`),
-      Tmpfs: Object.fromEntries(c.mounts.filter((m) => m.type === 'tmpfs').map((m) => [m.destination, m.options.join(',')])),
-    },
-    NetworkSettings: networkSettings(rec),
-  };
+export type InspectType = 'all' | 'container' | 'image';
+
+/** What `inspect` shows for a name: a container, else (type 'all') an image of that name, like podman. */
+export async function findInspected(ctx: Context, ref: string, type: InspectType): Promise<{ container: ContainerRecord } | { image: ImageRecord }> {
+  if (type !== 'image') {
+    try {
+      return { container: getContainer(ctx, ref) };
+    } catch (e) {
+      if (type === 'container' || !(e instanceof ConmanError) || e.code !== 'ENOSUCHCTR') throw e;
+    }
+  }
+  const { findImage } = await import('../image/store.js');
+  const img = await findImage(ctx, ref);
+  if (!img) throw new ConmanError('ENOSUCHCTR', `no such object: "${ref}"`);
+  return { image: img };
+}
+
+/** What `container prune` removes: exited and created containers, matching every label=KEY[=VALUE] filter. */
+export async function pruneCandidates(ctx: Context, filters: string[] = []): Promise<ContainerRecord[]> {
+  return (await listContainers(ctx)).filter((r) => {
+    if (r.state.status !== 'exited' && r.state.status !== 'created') return false;
+    let skip = false;
+    for (const f of filters) {
+      const m = /^label=([^=]+)(?:=(.*))?$/.exec(f);
+      if (m) skip ||= m[2] === undefined ? !(m[1]! in r.config.labels) : r.config.labels[m[1]!] !== m[2];
+    }
+    return !skip;
+  });
 }

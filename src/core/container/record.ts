@@ -9,13 +9,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Context } from '../../base/context.js';
 import { ConmanError } from '../../base/errors.js';
-import { readJson, writeJsonAtomic } from '../../storage/atomic.js';
-import { containerDir, containerFile, containerLock, containersDir, containersLock, exitFile, namesDir } from '../../storage/layout.js';
+import { writeJsonAtomic } from '../../storage/atomic.js';
+import { containerDir, containerFile, containerGoneDir, containerLock, containerTmpDir, containersDir, containersLock, nameLink, namesDir } from '../../storage/layout.js';
 import { withLock } from '../../storage/lock.js';
 import { listIds, lookupName, readContainer, type ContainerRecord } from '../../storage/containers.js';
 
 export const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
-
 
 /** Random bytes from the kernel (node:crypto costs ~3.5 ms to load, and ids are all this module needs of it). */
 function randomBytes(n: number): Buffer {
@@ -71,18 +70,21 @@ export function resolveContainer(ctx: Context, ref: string): ContainerRecord {
  * claimed with an atomic symlink(2) and the directory renamed into place. The global lock is taken only to
  * replace a stale name (whose container is neither there nor being created), so parallel creates of different
  * names never wait for each other, and of ten creates of one name exactly one wins.
+ * `fill` gets the directory being built and `at`, which maps a path of the finished container directory
+ * (a layout.ts helper's) to where it lies meanwhile.
  */
 export async function allocateContainer(
   ctx: Context,
   rec: ContainerRecord,
-  fill: (dir: string) => void,
+  fill: (dir: string, at: (finalPath: string) => string) => void,
 ): Promise<void> {
   const base = containersDir(ctx);
   ensureStore(ctx);
   fs.mkdirSync(namesDir(ctx), { recursive: true });
-  const tmp = path.join(base, `.tmp-${rec.id}`);
-  const link = path.join(namesDir(ctx), rec.name);
-  const inUse = (id: string) => fs.existsSync(containerDir(ctx, id)) || fs.existsSync(path.join(base, `.tmp-${id}`));
+  const tmp = containerTmpDir(ctx, rec.id);
+  const at = (finalPath: string) => path.join(tmp, path.relative(containerDir(ctx, rec.id), finalPath));
+  const link = nameLink(ctx, rec.name);
+  const inUse = (id: string) => fs.existsSync(containerDir(ctx, id)) || fs.existsSync(containerTmpDir(ctx, id));
   const claim = (): boolean => {
     try {
       fs.symlinkSync(rec.id, link);
@@ -101,8 +103,8 @@ export async function allocateContainer(
   fs.mkdirSync(tmp, { recursive: true });
   let claimed = false;
   try {
-    fill(tmp);
-    writeJsonAtomic(path.join(tmp, 'container.json'), rec, undefined, !rec.config.autoRemove);
+    fill(tmp, at);
+    writeJsonAtomic(at(containerFile(ctx, rec.id)), rec, undefined, !rec.config.autoRemove);
     if (!claim()) {
       await withLock(containersLock(ctx), () => {
         const existing = lookupName(ctx, rec.name);
@@ -142,9 +144,9 @@ function sweepLeftovers(base: string): void {
 /** Removes a container's directory and name. The caller has made sure nothing is mounted or running. */
 export async function releaseContainer(ctx: Context, rec: ContainerRecord): Promise<void> {
   const dir = containerDir(ctx, rec.id);
-  const gone = path.join(containersDir(ctx), `.rm-${rec.id}`);
+  const gone = containerGoneDir(ctx, rec.id);
   // the name first, while the directory still exists (so nobody can take the link for stale meanwhile)
-  if (lookupName(ctx, rec.name) === rec.id) fs.rmSync(path.join(namesDir(ctx), rec.name), { force: true });
+  if (lookupName(ctx, rec.name) === rec.id) fs.rmSync(nameLink(ctx, rec.name), { force: true });
   try {
     fs.renameSync(dir, gone);
   } catch (e) {

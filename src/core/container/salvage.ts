@@ -5,11 +5,10 @@
  * processes, rootfs mount, runc state, network setup, volatile dir, directory, name.
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import { pidExists } from '../../base/proc.js';
 import type { Context } from '../../base/context.js';
 import { ConmanError } from '../../base/errors.js';
-import { containerDir, containersDir, volatileDir, namesDir } from '../../storage/layout.js';
+import { containerDir, containerGoneDir, nameLink, namesDir, pidFile, volatileDir } from '../../storage/layout.js';
 import { dropRuncState, unmountRootfs } from './cleanup.js';
 import { listIds, lookupName, type ContainerRecord } from '../../storage/containers.js';
 
@@ -44,7 +43,7 @@ export async function removeCorrupt(ctx: Context, ref: string, cause: ConmanErro
   const vdir = volatileDir(ctx, id);
   // the container's init, from runc's pid file: its death ends runc and lets the shim finish
   try {
-    const pid = Number(fs.readFileSync(path.join(vdir, 'pid'), 'utf8'));
+    const pid = Number(fs.readFileSync(pidFile(ctx, id), 'utf8'));
     if (pid > 1) process.kill(pid, 'SIGKILL');
   } catch {
     /* not running */
@@ -67,13 +66,13 @@ export async function removeCorrupt(ctx: Context, ref: string, cause: ConmanErro
     for (const n of fs.readdirSync(namesDir(ctx))) {
       if (lookupName(ctx, n) === id) {
         name = n;
-        fs.rmSync(path.join(namesDir(ctx), n), { force: true });
+        fs.rmSync(nameLink(ctx, n), { force: true });
       }
     }
   } catch {
     /* no names dir */
   }
-  const gone = path.join(containersDir(ctx), `.rm-${id}`);
+  const gone = containerGoneDir(ctx, id);
   fs.renameSync(containerDir(ctx, id), gone);
   fs.rmSync(gone, { recursive: true, force: true });
   return { id, name } as ContainerRecord;

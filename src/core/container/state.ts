@@ -1,13 +1,14 @@
 /**
  * What a container's state really is, computed from files only (no runc, no locks): container.json, the
  * shim's exit.json, /proc for the shim and the container's init, and <runroot>/alive for reboots.
- * Reads (ps, inspect, wait) use the result in memory; commands that change a container persist it.
+ * Reads (ps, inspect, wait) use the result in memory; commands that change a container persist it, and
+ * after a reboot reconcileAfterReboot persists it for every container.
  */
 import fs from 'node:fs';
 import { bootId, processAlive } from '../../base/proc.js';
 import type { Context } from '../../base/context.js';
 import { aliveFile } from '../../storage/layout.js';
-import { readExit, type ContainerRecord, type ContainerState } from '../../storage/containers.js';
+import { listIds, readContainer, readExit, writeContainer, type ContainerRecord, type ContainerState } from '../../storage/containers.js';
 
 /** True when the volatile root belongs to an earlier boot (or was wiped): containers running then are gone. */
 export function rebootPending(ctx: Context): boolean {
@@ -59,4 +60,48 @@ export function liveState(ctx: Context, rec: ContainerRecord, rebooted = false):
       ? 'the system rebooted while the container was running: exit code lost'
       : 'the container exited while its conman shim was not running: exit code lost',
   };
+}
+
+/** Current record with its live state (no lock). */
+export function current(ctx: Context, id: string): ContainerRecord | undefined {
+  const rec = readContainer(ctx, id);
+  if (!rec) return undefined;
+  return { ...rec, state: liveState(ctx, rec) };
+}
+
+/** The ids of all containers (`rm --all`), or of the running ones (`stop --all`). */
+export function containerIds(ctx: Context, o: { running?: boolean } = {}): string[] {
+  const ids = listIds(ctx);
+  if (!o.running) return ids;
+  return ids.filter((id) => {
+    const s = current(ctx, id)?.state.status;
+    return s === 'running' || s === 'stopping';
+  });
+}
+
+/** Makes state right after a reboot or a wiped runroot: every container that was running is exited. */
+export async function reconcileAfterReboot(ctx: Context): Promise<void> {
+  if (!rebootPending(ctx)) return;
+  const { withContainer } = await import('./record.js');
+  const { dropRuncState, unmountRootfs } = await import('./cleanup.js');
+  for (const id of listIds(ctx)) {
+    const rec = readContainer(ctx, id);
+    if (!rec || (rec.state.status !== 'running' && rec.state.status !== 'stopping' && !rec.state.mounted)) continue;
+    try {
+      await withContainer(ctx, id, (r) => {
+        const st = liveState(ctx, r, true);
+        try {
+          unmountRootfs(ctx, id);
+        } catch {
+          /* stale: leave it */
+        }
+        dropRuncState(ctx, id);
+        r.state = { ...st, mounted: false };
+        writeContainer(ctx, r);
+      });
+    } catch {
+      /* removed meanwhile */
+    }
+  }
+  markBoot(ctx);
 }

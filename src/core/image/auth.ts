@@ -3,12 +3,14 @@
  * `{"auths": {"host[:port]": {"auth": base64("user:pass")}}}`, written with mode 0600.
  * Default file: $REGISTRY_AUTH_FILE, else ${XDG_RUNTIME_DIR}/containers/auth.json, else
  * ~/.config/containers/auth.json (also read as a fallback, as is ~/.docker/config.json).
+ * Also login/logout themselves: which registry a name means, checking credentials before storing them.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConmanError } from '../../base/errors.js';
 import { writeFileAtomicSync } from '../../storage/atomic.js';
+import { isLocalRegistry, loadRegistriesConf, registryEntry } from './registries-conf.js';
 
 export interface Creds {
   username: string;
@@ -118,4 +120,51 @@ export function removeAllCreds(authfile?: string, env = process.env): void {
   const doc = readAuthFile(file, false);
   doc.auths = {};
   writeFileAtomicSync(file, JSON.stringify(doc, null, '\t') + '\n', 0o600);
+}
+
+/** A registry as the user names it to login/logout: a URL's scheme and trailing slashes dropped. */
+function cleanRegistry(registry: string | undefined, missing: string): string {
+  if (!registry) throw new ConmanError('EUSAGE', missing);
+  return registry.replace(/^https?:\/\//, '').replace(/\/+$/, '');
+}
+
+/**
+ * The registry `login` stores credentials for: as named (Docker Hub's aliases become docker.io), else the
+ * first unqualified-search registry. The registries config is read (and so checked) either way.
+ */
+export async function loginRegistry(input?: string): Promise<string> {
+  const conf = await loadRegistriesConf();
+  const registry = cleanRegistry(input ?? conf.unqualifiedSearch[0], 'login needs a registry');
+  return registry === 'index.docker.io' || registry === 'registry-1.docker.io' ? 'docker.io' : registry;
+}
+
+/** The registry `logout` removes credentials of: as named, else the first unqualified-search registry. */
+export async function logoutRegistry(input?: string): Promise<string> {
+  return cleanRegistry(input ?? (await loadRegistriesConf()).unqualifiedSearch[0], 'logout needs a registry or --all');
+}
+
+/** `login --get-login`: the user stored for a registry. */
+export function loggedInUser(registry: string, authfile?: string): string {
+  const c = lookupCreds(registry, undefined, authfile);
+  if (!c) throw new ConmanError('EAUTH', `not logged into ${registry}`);
+  return c.username;
+}
+
+/** Checks the credentials against the registry, then stores them in the auth file. */
+export async function login(registry: string, creds: Creds, opts: { authfile?: string; tlsVerify?: boolean } = {}): Promise<void> {
+  const { RegistryClient } = await import('./registry.js');
+  const conf = await loadRegistriesConf();
+  const insecure = registryEntry(conf, registry)?.insecure || isLocalRegistry(registry) || opts.tlsVerify === false;
+  const client = new RegistryClient(registry, '', { what: `login ${registry}`, creds, insecure, tlsVerify: opts.tlsVerify });
+  try {
+    await client.checkLogin();
+  } finally {
+    await client.close();
+  }
+  storeCreds(registry, creds, opts.authfile);
+}
+
+/** Removes the stored credentials of a registry; EAUTH when there were none. */
+export function logout(registry: string, authfile?: string): void {
+  if (!removeCreds(registry, authfile)) throw new ConmanError('EAUTH', `not logged into ${registry}`);
 }

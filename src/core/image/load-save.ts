@@ -10,7 +10,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { once } from 'node:events';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Context } from '../../base/context.js';
 import { ConmanError, describeError } from '../../base/errors.js';
@@ -18,11 +18,16 @@ import { native } from '../../base/native.js';
 import { writeFileAtomicSync } from '../../storage/atomic.js';
 import { blobsDir, blobPath } from '../../storage/layout.js';
 import { getImage, imageConfig, updateImages, type ImageConfig } from './store.js';
-import { cleanStaleTemp, hookInterrupt, takeLease, Decompressor, hasLayer, importLayer, layerTarStream, makeTemp, readLayerMeta, SafeExtractor } from './layers.js';
+import { Decompressor } from './decompress.js';
+import { SafeExtractor } from './extract.js';
+import { hasLayer, readLayerMeta } from './layers.js';
+import { importLayer } from './layer-import.js';
+import { layerTarStream } from './tar-split.js';
+import { cleanStaleTemp, hookInterrupt, makeTemp, takeLease } from './temp.js';
 import { MT } from './registry.js';
 import { parseReference, repoName } from './reference.js';
 import { choosePlatform, type Descriptor, type Manifest } from './pull.js';
-import { Progress } from '../../cli/progress.js';
+import type { OnProgress } from './progress-events.js';
 import { type ImageRecord } from '../../storage/images.js';
 
 const sha256 = (b: Buffer | string) => `sha256:${crypto.createHash('sha256').update(b).digest('hex')}`;
@@ -176,7 +181,13 @@ interface Loaded {
   manifest?: { digest: string; body: Buffer };
 }
 
-export async function loadArchive(ctx: Context, input: string | undefined, opts: { quiet?: boolean } = {}): Promise<string[]> {
+export interface LoadOptions {
+  quiet?: boolean;
+  /** Receives progress events unless quiet. */
+  onProgress?: OnProgress;
+}
+
+export async function loadArchive(ctx: Context, input: string | undefined, opts: LoadOptions = {}): Promise<string[]> {
   cleanStaleTemp(ctx);
   let src: Readable;
   if (input) {
@@ -192,7 +203,7 @@ export async function loadArchive(ctx: Context, input: string | undefined, opts:
   }
   const what = input ?? 'stdin';
   const tmp = makeTemp(ctx, 'load');
-  const progress = new Progress(!opts.quiet);
+  const report: OnProgress = (!opts.quiet && opts.onProgress) || (() => {});
   const leases: Array<() => void> = [];
   const unhook = hookInterrupt(ctx);
   try {
@@ -225,8 +236,8 @@ export async function loadArchive(ctx: Context, input: string | undefined, opts:
     }
     if (!entries) throw new ConmanError('ELAYER', `load ${what}: empty archive`);
     let loaded: Loaded[];
-    if (fs.existsSync(path.join(root, 'manifest.json'))) loaded = await loadDocker(ctx, root, what, progress, leases);
-    else if (fs.existsSync(path.join(root, 'index.json'))) loaded = await loadOci(ctx, root, what, progress, leases);
+    if (fs.existsSync(path.join(root, 'manifest.json'))) loaded = await loadDocker(ctx, root, what, report, leases);
+    else if (fs.existsSync(path.join(root, 'index.json'))) loaded = await loadOci(ctx, root, what, report, leases);
     else throw new ConmanError('ELAYER', `load ${what}: not a docker-archive (manifest.json) or oci-archive (index.json)`);
     const out: string[] = [];
     await updateImages(ctx, (images) => {
@@ -260,7 +271,7 @@ export async function loadArchive(ctx: Context, input: string | undefined, opts:
   } finally {
     for (const release of leases) release();
     unhook();
-    progress.stop();
+    report({ type: 'finished' });
     fs.rmSync(tmp, { recursive: true, force: true });
   }
 }
@@ -278,16 +289,17 @@ function checkConfig(cfgBuf: Buffer, what: string): ImageConfig {
   return cfg;
 }
 
-async function importFile(ctx: Context, file: string, opts: { diffID: string; digest?: string; what: string }, progress: Progress): Promise<void> {
+async function importFile(ctx: Context, file: string, opts: { diffID: string; digest?: string; what: string }, report: OnProgress): Promise<void> {
   if (hasLayer(ctx, opts.diffID)) {
-    progress.line(`Copying blob ${opts.diffID.slice(7, 19)} skipped: already exists`);
+    report({ type: 'layer-skipped', digest: opts.diffID });
     return;
   }
-  progress.line(`Copying blob ${(opts.digest ?? opts.diffID).slice(7, 19)}`);
+  report({ type: 'layer-started', diffID: opts.diffID, digest: opts.digest ?? opts.diffID });
   await importLayer(ctx, fs.createReadStream(file, { highWaterMark: 1 << 20 }), { ...opts });
+  report({ type: 'layer-done', diffID: opts.diffID });
 }
 
-async function loadDocker(ctx: Context, root: string, what: string, progress: Progress, leases: Array<() => void>): Promise<Loaded[]> {
+async function loadDocker(ctx: Context, root: string, what: string, report: OnProgress, leases: Array<() => void>): Promise<Loaded[]> {
   const { value: man } = readJsonIn<Array<{ Config?: string; RepoTags?: string[] | null; Layers?: string[] }>>(root, 'manifest.json', what);
   if (!Array.isArray(man) || !man.length) throw new ConmanError('ELAYER', `load ${what}: manifest.json lists no images`);
   const out: Loaded[] = [];
@@ -302,7 +314,7 @@ async function loadDocker(ctx: Context, root: string, what: string, progress: Pr
     leases.push(takeLease(ctx, diffIDs));
     for (let i = 0; i < diffIDs.length; i++) {
       const { file: lf } = openInside(root, m.Layers[i]!, `load ${what}`);
-      await importFile(ctx, lf, { diffID: diffIDs[i]!, what: `load ${what}: layer ${m.Layers[i]}` }, progress);
+      await importFile(ctx, lf, { diffID: diffIDs[i]!, what: `load ${what}: layer ${m.Layers[i]}` }, report);
     }
     const names: string[] = [];
     for (const t of m.RepoTags ?? []) {
@@ -340,7 +352,7 @@ function ociName(d: Descriptor): string[] {
   }
 }
 
-async function loadOci(ctx: Context, root: string, what: string, progress: Progress, leases: Array<() => void>): Promise<Loaded[]> {
+async function loadOci(ctx: Context, root: string, what: string, report: OnProgress, leases: Array<() => void>): Promise<Loaded[]> {
   const w = `load ${what}`;
   const { value: index } = readJsonIn<Manifest>(root, 'index.json', w);
   if (!Array.isArray(index.manifests) || !index.manifests.length) throw new ConmanError('ELAYER', `${w}: index.json lists no images`);
@@ -364,7 +376,7 @@ async function loadOci(ctx: Context, root: string, what: string, progress: Progr
     leases.push(takeLease(ctx, diffIDs));
     for (let i = 0; i < diffIDs.length; i++) {
       const ld = m.layers[i]!;
-      await importFile(ctx, blobFile(root, ld.digest, w), { diffID: diffIDs[i]!, digest: ld.digest, what: `${w}: layer ${ld.digest}` }, progress);
+      await importFile(ctx, blobFile(root, ld.digest, w), { diffID: diffIDs[i]!, digest: ld.digest, what: `${w}: layer ${ld.digest}` }, report);
     }
     const existing = out.find((o) => o.id === m.config!.digest.slice(7));
     if (existing) existing.names.push(...ociName(top));
@@ -372,5 +384,3 @@ async function loadOci(ctx: Context, root: string, what: string, progress: Progr
   }
   return out;
 }
-
-export { Readable };

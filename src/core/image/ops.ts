@@ -26,11 +26,21 @@ export function nameOf(images: ImageRecord[], ref: string, img: ImageRecord): st
   }
 }
 
+export interface RemoveImagesOptions {
+  force?: boolean;
+  all?: boolean;
+  /**
+   * Removes containers (names or ids) by force: how rmi -f gets rid of the containers that use an image
+   * it deletes. Passed in by the caller, since containers are the layer above images.
+   */
+  evict?: (containers: string[]) => Promise<void>;
+}
+
 /**
  * rmi -f of an image containers use removes those containers first, as podman does, so that none is left
  * pointing at layers that are gone. Only for refs that delete the image (by id, or its last name).
  */
-async function removeUsers(ctx: Context, refs: string[], all: boolean): Promise<void> {
+async function removeUsers(ctx: Context, refs: string[], all: boolean, evict: RemoveImagesOptions['evict']): Promise<void> {
   const images = readImages(ctx);
   const used = imagesInUse(ctx);
   const victims = new Set<string>();
@@ -48,19 +58,13 @@ async function removeUsers(ctx: Context, refs: string[], all: boolean): Promise<
   }
   const users = [...victims].flatMap((id) => used.get(id) ?? []);
   if (!users.length) return;
-  const { removeContainer } = await import('../container/lifecycle.js');
-  for (const c of users) {
-    try {
-      await removeContainer(ctx, c, { force: true, time: 0 });
-    } catch (e) {
-      if (!(e instanceof ConmanError && e.code === 'ENOSUCHCTR')) throw e;
-    }
-  }
+  if (!evict) throw new ConmanError('EINTERNAL', 'removeImages: force removal of images in use needs an evict function');
+  await evict(users);
 }
 
-export async function removeImages(ctx: Context, refs: string[], opts: { force?: boolean; all?: boolean } = {}): Promise<RmiResult> {
+export async function removeImages(ctx: Context, refs: string[], opts: RemoveImagesOptions = {}): Promise<RmiResult> {
   const res: RmiResult = { untagged: [], deleted: [], errors: [] };
-  if (opts.force) await removeUsers(ctx, refs, !!opts.all);
+  if (opts.force) await removeUsers(ctx, refs, !!opts.all, opts.evict);
   await updateImages(ctx, async (images) => {
     const used = imagesInUse(ctx);
     const list = opts.all ? images.map((i) => i.id) : refs;
@@ -104,7 +108,7 @@ export async function removeImages(ctx: Context, refs: string[], opts: { force?:
       res.deleted.push(img.id);
       images.splice(images.indexOf(img), 1);
     }
-    if (res.deleted.length) garbageCollect(ctx, images, (await import('./layers.js')).leasedLayers(ctx));
+    if (res.deleted.length) garbageCollect(ctx, images, (await import('./temp.js')).leasedLayers(ctx));
   });
   return res;
 }
@@ -141,7 +145,7 @@ export async function pruneImages(ctx: Context, all: boolean): Promise<string[]>
       removed.push(img.id);
     }
     // always collect: also frees complete layers left behind by failed pulls (no image references them)
-    garbageCollect(ctx, images, (await import('./layers.js')).leasedLayers(ctx));
+    garbageCollect(ctx, images, (await import('./temp.js')).leasedLayers(ctx));
   });
   return removed;
 }
@@ -188,8 +192,4 @@ export async function inspectImage(ctx: Context, img: ImageRecord): Promise<Reco
     History: cfg.history ?? [],
     NamesHistory: [],
   };
-}
-
-export function listImages(ctx: Context): ImageRecord[] {
-  return readImages(ctx);
 }

@@ -4,18 +4,18 @@
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import path from 'node:path';
 import type { Context } from '../../base/context.js';
 import { ConmanError, describeError } from '../../base/errors.js';
 import { blobsDir, blobPath } from '../../storage/layout.js';
 import { writeFileAtomicSync } from '../../storage/atomic.js';
-import { garbageCollect, updateImages, type ImageConfig, type PullOptions } from './store.js';
+import { updateImages, type ImageConfig, type PullOptions } from './store.js';
 import { formatReference, parseReference, repoName, type Reference } from './reference.js';
 import { isLocalRegistry, loadRegistriesConf, registryEntry } from './registries-conf.js';
 import { lookupCreds } from './auth.js';
 import { MT, RegistryClient } from './registry.js';
-import { cleanStaleTemp, diffIDForDigest, hasLayer, hookInterrupt, importLayer, readLayerMeta, takeLease } from './layers.js';
-import { Progress } from '../../cli/progress.js';
+import { diffIDForDigest, hasLayer, readLayerMeta } from './layers.js';
+import { importLayer } from './layer-import.js';
+import { cleanStaleTemp, hookInterrupt, takeLease } from './temp.js';
 import { type ImageRecord } from '../../storage/images.js';
 
 export interface Descriptor {
@@ -126,10 +126,10 @@ async function pullOne(ctx: Context, ref: Reference, opts: PullOptions): Promise
   const insecure = entry?.insecure || isLocalRegistry(ref.registry) || opts.tlsVerify === false;
   const creds = opts.creds ?? lookupCreds(ref.registry, ref.repository, opts.authfile);
   const client = new RegistryClient(ref.registry, ref.repository, { tlsVerify: opts.tlsVerify, insecure, creds, what });
-  const progress = new Progress(!opts.quiet);
+  const report = opts.quiet ? undefined : opts.onProgress;
   let releaseLease = () => {};
   const unhook = hookInterrupt(ctx);
-  progress.line(`Trying to pull ${formatReference(ref)}...`);
+  report?.({ type: 'trying', ref: formatReference(ref) });
   try {
     cleanStaleTemp(ctx);
     const top = await client.manifest(ref.digest ?? ref.tag!);
@@ -153,7 +153,7 @@ async function pullOne(ctx: Context, ref: Reference, opts: PullOptions): Promise
     const m = parseJson<Manifest>(man.body, what);
     if (!m.config?.digest || !Array.isArray(m.layers)) throw new ConmanError('EREGISTRY', `${what}: manifest has no config or layers`);
     // config
-    progress.line('Getting image source signatures');
+    report?.({ type: 'signatures' });
     const cfgBlob = await client.blob(m.config.digest);
     const chunks: Buffer[] = [];
     for await (const c of cfgBlob.stream) chunks.push(c as Buffer);
@@ -179,23 +179,23 @@ async function pullOne(ctx: Context, ref: Reference, opts: PullOptions): Promise
       const known = diffIDForDigest(ctx, d.digest);
       if (known && known !== diffID)
         throw new ConmanError('EDIGEST', `${what}: layer ${d.digest} is known to have diffID ${known}, but the config says ${diffID}`);
-      if (hasLayer(ctx, diffID)) progress.line(`Copying blob ${d.digest.slice(7, 19)} skipped: already exists`);
+      if (hasLayer(ctx, diffID)) report?.({ type: 'layer-skipped', digest: d.digest });
       else todo.push({ d, diffID });
     });
     await limit(todo, 3, async ({ d, diffID }) => {
-      const bar = progress.bar(`Copying blob ${d.digest.slice(7, 19)}`, d.size ?? 0);
+      report?.({ type: 'layer-started', diffID, digest: d.digest, size: d.size ?? 0 });
       const { stream } = await client.blob(d.digest);
       await importLayer(ctx, stream, {
         digest: d.digest,
         diffID,
         what: `${what}: layer ${d.digest}`,
-        onBytes: (n) => bar.add(n),
+        onBytes: report && ((n) => report({ type: 'layer-bytes', diffID, bytes: n })),
         sourceError: (e) => new ConmanError('ENETWORK', `${what}: layer ${d.digest}: download failed: ${describeError(e)}`, { cause: e }),
       });
-      bar.done();
+      report?.({ type: 'layer-done', diffID });
     });
-    progress.line(`Copying config ${cfgDigest.slice(7, 19)} done`);
-    progress.line('Writing manifest to image destination');
+    report?.({ type: 'config-done', digest: cfgDigest });
+    report?.({ type: 'writing-manifest' });
     // commit
     const id = cfgDigest.slice(7);
     const name = ref.tag ? `${repoName(ref)}:${ref.tag}` : undefined;
@@ -235,22 +235,11 @@ async function pullOne(ctx: Context, ref: Reference, opts: PullOptions): Promise
       return { ...r };
     });
     return rec;
-  } catch (e) {
-    // layers already complete stay (a second pull reuses them); drop ones no image uses only if nothing references them
-    throw e;
   } finally {
+    // layers already complete stay (a second pull reuses them; gc drops them once nothing leases them)
     releaseLease();
     unhook();
-    progress.stop();
+    report?.({ type: 'finished' });
     await client.close();
   }
 }
-
-/** Writes a blob file if missing (used by load). */
-export function storeBlob(ctx: Context, digest: string, data: Buffer): void {
-  fs.mkdirSync(blobsDir(ctx), { recursive: true });
-  const f = path.join(blobsDir(ctx), digest.replace(/^sha256:/, ''));
-  if (!fs.existsSync(f)) writeFileAtomicSync(f, data);
-}
-
-export { garbageCollect };

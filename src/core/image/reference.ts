@@ -97,11 +97,6 @@ export function formatReference(r: Reference): string {
   return `${repoName(r)}${r.tag ? `:${r.tag}` : ''}${r.digest ? `@${r.digest}` : ''}`;
 }
 
-/** The name an image gets in the store (`host/repo:tag`), or undefined for a digest-only reference. */
-export function taggedName(r: Reference): string | undefined {
-  return r.tag ? `${repoName(r)}:${r.tag}` : undefined;
-}
-
 /** Splits a stored name `host/repo:tag` into repo and tag. */
 export function splitName(name: string): { repo: string; tag: string } {
   const slash = name.lastIndexOf('/');

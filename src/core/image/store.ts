@@ -1,5 +1,6 @@
 /**
- * The image store: images.json (records), blobs (manifests, configs), and the unpacked layer store.
+ * The image store: images.json (records) and blobs (manifests, configs), matching, and the garbage
+ * collection of blobs and layers no image uses (the layer store itself is layers.ts).
  * Public API for the containers area: findImage, imageConfig, layerDiffDirs, pullImage.
  * All writes of images.json happen under images.lock; layer dirs appear only complete (temp + rename).
  */
@@ -8,11 +9,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Context } from '../../base/context.js';
 import { ConmanError } from '../../base/errors.js';
-import { blobPath, blobsDir, digestsDir, imagesDir, imagesFile, imagesLock, layerDiffDir, layerDir, layersDir, tmpDir } from '../../storage/layout.js';
-import { readJson, writeJsonAtomic } from '../../storage/atomic.js';
+import { blobPath, blobsDir, digestLink, digestsDir, imagesDir, imagesLock, layerDiffDir, layerDir, layersDir, tmpDir } from '../../storage/layout.js';
+import { readJson } from '../../storage/atomic.js';
 import { withLock } from '../../storage/lock.js';
 import { readImages, writeImages, type ImageRecord } from '../../storage/images.js';
 import { listRecordsWithPending } from '../../storage/containers.js';
+import type { OnProgress } from './progress-events.js';
 import { looksLikeId, parseReference, repoName, splitName, type Reference } from './reference.js';
 
 export interface PullOptions {
@@ -22,6 +24,8 @@ export interface PullOptions {
   quiet?: boolean;
   /** linux/amd64[/variant] override (default: this machine). */
   platform?: string;
+  /** Receives progress events unless quiet (without it a pull reports nothing). */
+  onProgress?: OnProgress;
 }
 
 /** OCI image config (the parts conman uses; everything else is kept as is). */
@@ -190,18 +194,18 @@ export function garbageCollect(ctx: Context, images: ImageRecord[], leased: Set<
     if (keepLayers.has(d)) continue;
     const away = path.join(tmp, `rm-${process.pid}-${d.slice(0, 16)}-${Date.now()}`);
     try {
-      fs.renameSync(path.join(layersDir(ctx), d), away);
+      fs.renameSync(layerDir(ctx, d), away);
       fs.rmSync(away, { recursive: true, force: true });
     } catch {}
   }
   // the compressed-digest index: drop links to removed layers
   try {
     const ddir = digestsDir(ctx);
-    for (const n of fs.readdirSync(ddir)) if (!fs.existsSync(path.join(ddir, n))) fs.rmSync(path.join(ddir, n), { force: true });
+    for (const n of fs.readdirSync(ddir)) if (!fs.existsSync(digestLink(ctx, n))) fs.rmSync(digestLink(ctx, n), { force: true });
   } catch {}
   let blobs: string[] = [];
   try {
     blobs = fs.readdirSync(blobsDir(ctx));
   } catch {}
-  for (const b of blobs) if (!keepBlobs.has(b) && !b.includes('.')) fs.rmSync(path.join(blobsDir(ctx), b), { force: true });
+  for (const b of blobs) if (!keepBlobs.has(b) && !b.includes('.')) fs.rmSync(blobPath(ctx, b), { force: true });
 }

@@ -9,9 +9,9 @@
  *         CONMAN-ISOLATION: `-o BR -j DROP` (a packet from one conman bridge to another is dropped)
  * nat:    POSTROUTING: `-s SUBNET ! -o BR -j MASQUERADE`
  */
-import { childProcess } from '../../base/lazy.js';
 import fs from 'node:fs';
 import { ConmanError } from '../../base/errors.js';
+import { runTool } from './exec.js';
 
 export interface BridgeNet {
   name: string;
@@ -33,10 +33,10 @@ export function bridgePorts(bridge: string): string[] {
   }
 }
 
-function run(cmd: string, args: string[], input?: string): { ok: boolean; out: string; err: string } {
-  const r = childProcess().spawnSync(cmd, args, { input: input ?? '', timeout: 60_000 });
+async function run(cmd: string, args: string[], input?: string): Promise<{ ok: boolean; out: string; err: string }> {
+  const r = await runTool(cmd, args, { input: input ?? '', timeout: 60_000 });
   if (r.error) throw new ConmanError('ENETWORK', `${cmd}: ${r.error.message}`, { hint: 'install iproute2 and iptables' });
-  return { ok: r.status === 0, out: r.stdout.toString(), err: r.stderr.toString().trim() };
+  return { ok: r.status === 0, out: r.stdout, err: r.stderr.trim() };
 }
 
 function rulesFor(n: BridgeNet): { filter: string[]; nat: string[] } {
@@ -57,8 +57,8 @@ interface Saved {
   rules: Set<string>;
 }
 
-function save(table: string): Saved {
-  const r = run('iptables-save', ['-t', table]);
+async function save(table: string): Promise<Saved> {
+  const r = await run('iptables-save', ['-t', table]);
   if (!r.ok) throw new ConmanError('ENETWORK', `iptables-save -t ${table}: ${r.err}`);
   const chains = new Set<string>();
   const rules = new Set<string>();
@@ -69,16 +69,16 @@ function save(table: string): Saved {
   return { chains, rules };
 }
 
-function restore(script: string, what: string): void {
-  const r = run('iptables-restore', ['-w', '--noflush'], script);
+async function restore(script: string, what: string): Promise<void> {
+  const r = await run('iptables-restore', ['-w', '--noflush'], script);
   if (!r.ok) throw new ConmanError('ENETWORK', `${what}: iptables-restore: ${r.err}`);
 }
 
 /** Adds the network's firewall rules that are missing. */
-export function ensureRules(n: BridgeNet): void {
+export async function ensureRules(n: BridgeNet): Promise<void> {
   const want = rulesFor(n);
-  const f = save('filter');
-  const nat = save('nat');
+  const f = await save('filter');
+  const nat = await save('nat');
   let fs1 = '';
   if (!f.chains.has('CONMAN-FORWARD')) fs1 += ':CONMAN-FORWARD - [0:0]\n';
   if (!f.chains.has('CONMAN-ISOLATION')) fs1 += ':CONMAN-ISOLATION - [0:0]\n';
@@ -92,30 +92,30 @@ export function ensureRules(n: BridgeNet): void {
   let script = '';
   if (fs1) script += `*filter\n${fs1}COMMIT\n`;
   if (ns) script += `*nat\n${ns}COMMIT\n`;
-  if (script) restore(script, `network ${n.name}: adding firewall rules`);
+  if (script) await restore(script, `network ${n.name}: adding firewall rules`);
 }
 
 /** Deletes the network's firewall rules that are present (the shared chains stay). */
-export function removeRules(n: BridgeNet): void {
+export async function removeRules(n: BridgeNet): Promise<void> {
   const want = rulesFor(n);
-  const f = save('filter');
-  const nat = save('nat');
+  const f = await save('filter');
+  const nat = await save('nat');
   let script = '';
   const fdel = want.filter.filter((r) => f.rules.has(r)).map((r) => r.replace(/^-A /, '-D '));
   const ndel = want.nat.filter((r) => nat.rules.has(r)).map((r) => r.replace(/^-A /, '-D '));
   if (fdel.length) script += `*filter\n${fdel.join('\n')}\nCOMMIT\n`;
   if (ndel.length) script += `*nat\n${ndel.join('\n')}\nCOMMIT\n`;
-  if (script) restore(script, `network ${n.name}: removing firewall rules`);
+  if (script) await restore(script, `network ${n.name}: removing firewall rules`);
 }
 
 /**
  * Creates the bridge with its gateway address (claiming the name and the subnet on the host, so other stores
  * see them in use) and its rules. Returns false when the bridge already existed (nothing done).
  */
-export function ensureBridge(n: BridgeNet): boolean {
+export async function ensureBridge(n: BridgeNet): Promise<boolean> {
   if (bridgeExists(n.bridge)) return false;
   const prefix = n.subnet.split('/')[1];
-  const r = run('ip', ['-batch', '-'], [
+  const r = await run('ip', ['-batch', '-'], [
     `link add name ${n.bridge} type bridge`,
     `addr add ${n.gateway}/${prefix} dev ${n.bridge}`,
     `link set ${n.bridge} up`,
@@ -123,20 +123,20 @@ export function ensureBridge(n: BridgeNet): boolean {
   ].join('\n'));
   if (!r.ok) {
     if (/File exists/.test(r.err) && bridgeExists(n.bridge)) return false; // another command made it just now
-    run('ip', ['link', 'del', n.bridge]);
+    await run('ip', ['link', 'del', n.bridge]);
     throw new ConmanError('ENETWORK', `network ${n.name}: cannot create bridge ${n.bridge}: ${r.err}`);
   }
   try {
-    ensureRules(n);
+    await ensureRules(n);
   } catch (e) {
-    run('ip', ['link', 'del', n.bridge]);
+    await run('ip', ['link', 'del', n.bridge]);
     throw e;
   }
   return true;
 }
 
 /** Deletes the bridge (if no container is attached to it) and the network's rules. */
-export function removeBridge(n: BridgeNet): void {
-  removeRules(n);
-  if (bridgeExists(n.bridge) && bridgePorts(n.bridge).length === 0) run('ip', ['link', 'del', n.bridge]);
+export async function removeBridge(n: BridgeNet): Promise<void> {
+  await removeRules(n);
+  if (bridgeExists(n.bridge) && bridgePorts(n.bridge).length === 0) await run('ip', ['link', 'del', n.bridge]);
 }

@@ -4,10 +4,10 @@
  * network configuration on stdin. A conflist is a chain: ADD runs the plugins in order, each getting the
  * previous plugin's result as `prevResult`; DEL runs them in reverse, each getting the cached ADD result.
  */
-import { childProcess } from '../../base/lazy.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ConmanError } from '../../base/errors.js';
+import { runTool } from './exec.js';
 
 export const CNI_VERSION = '1.0.0';
 
@@ -65,7 +65,7 @@ export interface CniInvocation {
 }
 
 /** Runs one plugin; returns its parsed stdout (empty object for DEL). */
-export function execPlugin(
+export async function execPlugin(
   command: 'ADD' | 'DEL' | 'CHECK',
   netName: string,
   cniVersion: string,
@@ -73,7 +73,7 @@ export function execPlugin(
   inv: CniInvocation,
   prevResult: CniResult | undefined,
   dirs = inv.cniPath ?? cniPath(),
-): CniResult {
+): Promise<CniResult> {
   const conf: Record<string, unknown> = { ...plugin, cniVersion, name: netName };
   const caps = (plugin.capabilities ?? {}) as Record<string, boolean>;
   const rc: Record<string, unknown> = {};
@@ -81,7 +81,7 @@ export function execPlugin(
   if (Object.keys(rc).length) conf.runtimeConfig = rc;
   if (prevResult) conf.prevResult = prevResult;
   const bin = findPlugin(plugin.type, dirs);
-  const r = childProcess().spawnSync(bin, [], {
+  const r = await runTool(bin, [], {
     input: JSON.stringify(conf),
     env: {
       PATH: process.env.PATH || '/usr/sbin:/usr/bin:/sbin:/bin',
@@ -97,9 +97,9 @@ export function execPlugin(
   if (r.error) {
     throw new ConmanError('ENETWORK', `CNI ${command} ${plugin.type} on network ${netName}: ${r.error.message}`, { cause: r.error });
   }
-  const out = r.stdout.toString();
+  const out = r.stdout;
   if (r.status !== 0) {
-    let msg = r.stderr.toString().trim() || `exit ${r.status ?? r.signal}`;
+    let msg = r.stderr.trim() || `exit ${r.status ?? r.signal}`;
     try {
       const e = JSON.parse(out) as { code?: number; msg?: string; details?: string };
       if (e.msg) msg = e.details ? `${e.msg}: ${e.details}` : e.msg;
@@ -122,27 +122,27 @@ export function execPlugin(
  * ADD through a chain. On failure, the plugins that already ran are deleted again (reverse order), so a
  * failed ADD leaves nothing behind, and the error of the failing plugin is thrown.
  */
-export function chainAdd(list: Conflist, plugins: PluginConf[], inv: CniInvocation): CniResult {
+export async function chainAdd(list: Conflist, plugins: PluginConf[], inv: CniInvocation): Promise<CniResult> {
   let prev: CniResult | undefined;
   const done: PluginConf[] = [];
   try {
     for (const p of plugins) {
       done.push(p);
-      prev = execPlugin('ADD', list.name, list.cniVersion, p, inv, prev);
+      prev = await execPlugin('ADD', list.name, list.cniVersion, p, inv, prev);
     }
   } catch (e) {
-    chainDel(list, done, inv, prev);
+    await chainDel(list, done, inv, prev);
     throw e;
   }
   return prev ?? {};
 }
 
 /** DEL through a chain in reverse order; keeps going past failures and returns their messages. */
-export function chainDel(list: Conflist, plugins: PluginConf[], inv: CniInvocation, result: CniResult | undefined): string[] {
+export async function chainDel(list: Conflist, plugins: PluginConf[], inv: CniInvocation, result: CniResult | undefined): Promise<string[]> {
   const errors: string[] = [];
   for (const p of [...plugins].reverse()) {
     try {
-      execPlugin('DEL', list.name, list.cniVersion, p, inv, result);
+      await execPlugin('DEL', list.name, list.cniVersion, p, inv, result);
     } catch (e) {
       errors.push((e as Error).message);
     }

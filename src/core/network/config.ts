@@ -80,6 +80,12 @@ export function readConflist(ctx: Context, name: string): Conflist | undefined {
   return readJson<Conflist>(conflistFile(ctx, name));
 }
 
+/** `network exists`: the default network (by any of its names) always does. */
+export function networkExists(ctx: Context, name: string): boolean {
+  const n = name === 'bridge' || name === 'default' ? DEFAULT_NETWORK : name;
+  return n === DEFAULT_NETWORK || !!readConflist(ctx, n);
+}
+
 /** Every network of the store (the default one only once it has been written). */
 export function listNetworks(ctx: Context): NetworkInfo[] {
   let files: string[] = [];
@@ -161,12 +167,26 @@ export function validateNetworkName(name: string): void {
   }
 }
 
-export async function createNetwork(ctx: Context, name: string, opts: CreateOptions = {}): Promise<NetworkInfo> {
-  validateNetworkName(name);
-  if (RESERVED.has(name)) throw new ConmanError('EINVAL', `network name "${name}" is reserved`);
-  if (name === DEFAULT_NETWORK) {
-    if (opts.ignoreExisting) return (await getNetwork(ctx, name)).info;
-    throw new ConmanError('ENAMEINUSE', `network ${name} already exists (it is the default network)`);
+/** The first conmanN (N = 1, 2, ...) no network of the store is called; the caller holds networks.lock. */
+function defaultName(ctx: Context): string {
+  const taken = new Set(listNetworks(ctx).map((n) => n.name));
+  let i = 1;
+  while (taken.has(`conman${i}`)) i++;
+  return `conman${i}`;
+}
+
+/**
+ * Creates a network. Without a name it gets the first free conmanN, chosen under networks.lock, so that
+ * concurrent creates get different names (as they get different subnets and bridges).
+ */
+export async function createNetwork(ctx: Context, name: string | undefined, opts: CreateOptions = {}): Promise<NetworkInfo> {
+  if (name !== undefined) {
+    validateNetworkName(name);
+    if (RESERVED.has(name)) throw new ConmanError('EINVAL', `network name "${name}" is reserved`);
+    if (name === DEFAULT_NETWORK) {
+      if (opts.ignoreExisting) return (await getNetwork(ctx, name)).info;
+      throw new ConmanError('ENAMEINUSE', `network ${name} already exists (it is the default network)`);
+    }
   }
   let subnet: Cidr | undefined;
   if (opts.subnet) {
@@ -187,7 +207,8 @@ export async function createNetwork(ctx: Context, name: string, opts: CreateOpti
     throw new ConmanError('EINVAL', `interface name "${opts.bridge}" is invalid (at most 15 letters, digits, "_", "." or "-")`);
   }
   fs.mkdirSync(networksDir(ctx), { recursive: true });
-  return withLock(networksLock(ctx), () => {
+  return withLock(networksLock(ctx), async () => {
+    name ??= defaultName(ctx);
     const existing = readConflist(ctx, name);
     if (existing) {
       if (opts.ignoreExisting) return infoFromConflist(existing, conflistFile(ctx, name));
@@ -226,11 +247,11 @@ export async function createNetwork(ctx: Context, name: string, opts: CreateOpti
         labels: opts.labels ?? {},
         internal: !!opts.internal,
       };
-      const made = ensureBridge(cand);
+      const made = await ensureBridge(cand);
       const raced = !made || hostRoutes().some((r) => r.dev !== bridge && overlaps(r.cidr, sub!));
       if (!raced) info = cand;
       else {
-        if (made) removeBridge(cand);
+        if (made) await removeBridge(cand);
         if (attempt >= 5 || opts.bridge || opts.subnet) {
           throw new ConmanError('EINVAL', `network ${name}: interface ${bridge} or subnet ${cand.subnet} was taken meanwhile by another network`);
         }
@@ -240,7 +261,7 @@ export async function createNetwork(ctx: Context, name: string, opts: CreateOpti
     try {
       writeJsonAtomic(file, buildConflist(info));
     } catch (e) {
-      removeBridge(info);
+      await removeBridge(info);
       throw e;
     }
     return { ...info, file };
@@ -250,13 +271,17 @@ export async function createNetwork(ctx: Context, name: string, opts: CreateOpti
 /** Removes a network's config, bridge and rules. The caller has checked that no container uses it. */
 export async function removeNetworkConfig(ctx: Context, name: string): Promise<void> {
   if (name === DEFAULT_NETWORK || name === 'bridge') throw new ConmanError('EINVAL', `the default network ${DEFAULT_NETWORK} cannot be removed`);
-  await withLock(networksLock(ctx), () => {
-    const list = readConflist(ctx, name);
-    if (!list) throw new ConmanError('ENOSUCHNET', `network ${name}: no such network`);
-    const info = infoFromConflist(list, conflistFile(ctx, name));
-    removeBridge(info);
-    fs.rmSync(path.join(ipamDir(ctx, name === DEFAULT_NETWORK), name), { recursive: true, force: true });
-    fs.rmSync(netUpMarker(ctx, name), { force: true });
-    fs.rmSync(info.file, { force: true });
-  });
+  await withLock(networksLock(ctx), () => removeNetworkLocked(ctx, name));
+}
+
+/** removeNetworkConfig with networks.lock held (by the caller, who checked under it that the network is unused). */
+export async function removeNetworkLocked(ctx: Context, name: string): Promise<void> {
+  if (name === DEFAULT_NETWORK || name === 'bridge') throw new ConmanError('EINVAL', `the default network ${DEFAULT_NETWORK} cannot be removed`);
+  const list = readConflist(ctx, name);
+  if (!list) throw new ConmanError('ENOSUCHNET', `network ${name}: no such network`);
+  const info = infoFromConflist(list, conflistFile(ctx, name));
+  await removeBridge(info);
+  fs.rmSync(path.join(ipamDir(ctx, name === DEFAULT_NETWORK), name), { recursive: true, force: true });
+  fs.rmSync(netUpMarker(ctx, name), { force: true });
+  fs.rmSync(info.file, { force: true });
 }

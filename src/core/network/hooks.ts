@@ -12,7 +12,6 @@
  * hosts, resolv.conf and hostname (in place), which startContainer bind-mounts.
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import { ctrNetStateDir } from '../../storage/layout.js';
 import type { Context } from '../../base/context.js';
 import type { NetExtra } from './options.js';
@@ -27,7 +26,7 @@ export interface NetworkSetup {
 export async function setupNetworkHook(ctx: Context, rec: ContainerRecord): Promise<NetworkSetup> {
   const c = rec.config;
   const x = (c.extra?.net ?? { ports: [] }) as NetExtra;
-  const { setupNetwork } = await import('./index.js');
+  const { setupNetwork } = await import('./setup.js');
   const s = await setupNetwork(ctx, {
     id: rec.id,
     name: rec.name,
@@ -52,7 +51,7 @@ export async function teardownNetworkHook(ctx: Context, rec: ContainerRecord): P
   // nothing set up (--network none, or torn down already): don't load the network code (the shim's exit path;
   // teardownNetwork would return at the same check)
   if (fs.existsSync(ctrNetStateDir(ctx, rec.id))) {
-    const { teardownNetwork } = await import('./index.js');
+    const { teardownNetwork } = await import('./teardown.js');
     await teardownNetwork(ctx, rec.id);
   }
   if (rec.config.extra?.netStatus) delete rec.config.extra.netStatus; // cleanupContainer/rm persist the record

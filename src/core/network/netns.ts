@@ -2,13 +2,13 @@
  * Persistent network namespaces as files: the native addon's netnsCreate (or, without it, `unshare --net=FILE
  * ip link set lo up`) bind-mounts a new namespace with lo up onto FILE. runc joins it by path; removing it is umount + unlink.
  */
-import { childProcess } from '../../base/lazy.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ConmanError } from '../../base/errors.js';
 import { MNT_DETACH, native } from '../../base/native.js';
+import { runTool } from './exec.js';
 
-export function createNetns(file: string, installDir = ''): void {
+export async function createNetns(file: string, installDir = ''): Promise<void> {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, '', { flag: 'w', mode: 0o444 });
   let addon: ReturnType<typeof native> | undefined;
@@ -22,16 +22,16 @@ export function createNetns(file: string, installDir = ''): void {
       addon.netnsCreate(file);
       return;
     } catch (e) {
-      removeNetns(file, installDir);
+      await removeNetns(file, installDir);
       throw new ConmanError('ENETWORK', `cannot create network namespace ${file}: ${(e as Error).message}`, {
         hint: 'conman must run as root',
       });
     }
   }
-  const r = childProcess().spawnSync('unshare', [`--net=${file}`, 'ip', 'link', 'set', 'lo', 'up'], { timeout: 30_000 });
+  const r = await runTool('unshare', [`--net=${file}`, 'ip', 'link', 'set', 'lo', 'up'], { timeout: 30_000 });
   if (r.error || r.status !== 0) {
-    removeNetns(file, '');
-    const msg = r.error?.message ?? r.stderr.toString().trim();
+    await removeNetns(file, '');
+    const msg = r.error?.message ?? r.stderr.trim();
     throw new ConmanError('ENETWORK', `cannot create network namespace ${file}: ${msg}`, {
       hint: 'conman needs util-linux unshare and iproute2 ip, and must run as root',
     });
@@ -50,14 +50,14 @@ function isMounted(file: string): boolean {
 }
 
 /** Unmounts and deletes a netns file; missing is fine. installDir finds the native addon ('' = use umount(8)). */
-export function removeNetns(file: string, installDir: string): void {
+export async function removeNetns(file: string, installDir: string): Promise<void> {
   if (!fs.existsSync(file)) return;
   for (let i = 0; i < 4 && isMounted(file); i++) {
     try {
       if (!installDir) throw new Error('no addon');
       native(installDir).umount(file, MNT_DETACH);
     } catch {
-      childProcess().spawnSync('umount', ['-l', file]);
+      await runTool('umount', ['-l', file]);
     }
   }
   fs.rmSync(file, { force: true });

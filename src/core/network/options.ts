@@ -10,7 +10,7 @@ import { DEFAULT_NETWORK, infoFromConflist, readConflist } from './config.js';
 import { contains, parseCidr, parseIp } from './ipv4.js';
 import { parsePublish, publishAll, type PortMapping } from './ports.js';
 import { parseAddHost } from './files.js';
-import type { NetworkRequest } from './index.js';
+import type { NetworkRequest } from './setup.js';
 import { conflistFile } from '../../storage/layout.js';
 
 export interface NetFlags {

@@ -1,6 +1,6 @@
 /** Which containers use a network: configured to (container.json) or attached right now (network state). */
 import type { Context } from '../../base/context.js';
-import { allNetworkStates } from './index.js';
+import { allNetworkStates } from './state.js';
 import { DEFAULT_NETWORK } from './config.js';
 import { listIds, readContainer } from '../../storage/containers.js';
 

@@ -38,20 +38,28 @@ export class FrameClient {
   constructor(sock: net.Socket) {
     this.sock = sock;
     this.exit = new Promise((r) => (this.exitResolve = r));
-    const reader = new FrameReader((stream, payload) => {
-      if (stream === CONTROL) {
-        const msg = JSON.parse(payload.toString()) as Record<string, unknown>;
-        if (msg.type === 'started') this.startedWaiter?.resolve(msg as unknown as Started);
-        else if (msg.type === 'failed') this.startedWaiter?.reject(msg as unknown as { error: string; exitCode: number });
-      } else if (stream === EXIT) {
-        this.exitResolve(JSON.parse(payload.toString()) as ExitInfo);
-      } else this.onOutput?.(stream, payload);
-    });
+    let broken: string | undefined;
+    const reader = new FrameReader(
+      (stream, payload) => {
+        if (stream === CONTROL) {
+          const msg = JSON.parse(payload.toString()) as Record<string, unknown>;
+          if (msg.type === 'started') this.startedWaiter?.resolve(msg as unknown as Started);
+          else if (msg.type === 'failed') this.startedWaiter?.reject(msg as unknown as { error: string; exitCode: number });
+        } else if (stream === EXIT) {
+          this.exitResolve(JSON.parse(payload.toString()) as ExitInfo);
+        } else this.onOutput?.(stream, payload);
+      },
+      (err) => {
+        // the stream lost its framing: nothing more from it can be trusted
+        broken = `the conman shim sent a broken frame: ${err.message}`;
+        this.sock.destroy();
+      },
+    );
     this.sock.on('data', (d: Buffer) => reader.push(d));
     this.sock.on('error', () => {});
     this.sock.on('close', () => {
       this.closed = true;
-      this.startedWaiter?.reject({ error: 'the conman shim exited before starting the container', exitCode: -1 });
+      this.startedWaiter?.reject({ error: broken ?? 'the conman shim exited before starting the container', exitCode: -1 });
       this.exitResolve(undefined);
     });
   }

@@ -4,9 +4,9 @@
  * cgroupfs driver at /conman/<id> (v1 and v2: runc maps memory/pids/cpu to the right files).
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import { ConmanError } from '../../base/errors.js';
 import { DEFAULT_SHM_SIZE, type ContainerRecord } from '../../storage/containers.js';
+import type { ResolvedUser } from './user.js';
 
 export const DEFAULT_CAPS = [
   'CAP_CHOWN',
@@ -31,10 +31,10 @@ export const ALL_CAPS = [
   'CHECKPOINT_RESTORE',
 ].map((c) => `CAP_${c}`);
 
-/** `net_admin`, `NET_ADMIN`, `CAP_NET_ADMIN` → `CAP_NET_ADMIN`; `all` → `ALL`; undefined if unknown. */
 /** Where --init's binary appears inside the container. */
 const INIT_PATH = '/run/conman-init';
 
+/** `net_admin`, `NET_ADMIN`, `CAP_NET_ADMIN` → `CAP_NET_ADMIN`; `all` → `ALL`; undefined if unknown. */
 export function normalizeCap(c: string): string | undefined {
   const u = c.trim().toUpperCase();
   if (u === 'ALL') return 'ALL';
@@ -114,65 +114,6 @@ const MASKED = [
   '/sys/dev/block',
 ];
 const READONLY = ['/proc/asound', '/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
-
-export interface ResolvedUser {
-  uid: number;
-  gid: number;
-  additionalGids: number[];
-  home?: string;
-}
-
-function readLines(file: string): string[][] {
-  try {
-    return fs
-      .readFileSync(file, 'utf8')
-      .split('\n')
-      .filter((l) => l && !l.startsWith('#'))
-      .map((l) => l.split(':'));
-  } catch {
-    return [];
-  }
-}
-
-/** Resolves `user[:group]` (names or numbers) against the container's /etc/passwd and /etc/group. */
-export function resolveUser(rootfs: string, spec: string): ResolvedUser {
-  // `:GID` alone means root with that group, as in podman
-  const [u0 = '', g] = (spec || '0').split(':', 2);
-  const u = u0 === '' ? '0' : u0;
-  const passwd = readLines(path.join(rootfs, 'etc', 'passwd'));
-  const groups = readLines(path.join(rootfs, 'etc', 'group'));
-  let uid: number;
-  let gid = 0;
-  let home: string | undefined;
-  let uname: string | undefined;
-  const pw = /^\d+$/.test(u) ? passwd.find((p) => p[2] === u) : passwd.find((p) => p[0] === u);
-  if (pw) {
-    uid = Number(pw[2]);
-    gid = Number(pw[3]);
-    home = pw[5];
-    uname = pw[0];
-  } else if (/^\d+$/.test(u)) {
-    uid = Number(u);
-    home = '/'; // a uid without a passwd entry: podman's HOME is /
-  } else {
-    throw new ConmanError('EINVAL', `unable to find user ${u}: no matching entries in passwd file`);
-  }
-  if (g !== undefined && g !== '') {
-    if (/^\d+$/.test(g)) gid = Number(g);
-    else {
-      const gr = groups.find((x) => x[0] === g);
-      if (!gr) throw new ConmanError('EINVAL', `unable to find group ${g}: no matching entries in group file`);
-      gid = Number(gr[2]);
-    }
-  }
-  const additionalGids = new Set<number>([gid]);
-  if (uname !== undefined && (g === undefined || g === '')) {
-    for (const gr of groups) {
-      if ((gr[3] ?? '').split(',').includes(uname)) additionalGids.add(Number(gr[2]));
-    }
-  }
-  return { uid, gid, additionalGids: [...additionalGids], home };
-}
 
 /** The host's hard limit for a resource, from /proc/self/limits ("unlimited" → Infinity). */
 function hostHardLimit(name: string): number {

@@ -1,8 +1,8 @@
 /** Reference parsing and normalisation (pure functions: no registry needed). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatReference, parseReference } from '../src/core/image/reference.js';
-import { choosePlatform } from '../src/core/image/pull.js';
+import { formatReference, parseReference } from '../../src/core/image/reference.js';
+import { choosePlatform } from '../../src/core/image/pull.js';
 
 test('references normalise like docker/podman', () => {
   const cases: Array<[string, string]> = [
