@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Context } from '../base/context.js';
 import { readJson, writeJsonAtomic } from './atomic.js';
+import { checked, ContainerSchema, ExitSchema } from './schema.js';
 import { containerFile, containersDir, exitFile, nameLink } from './layout.js';
 
 export type Status = 'created' | 'running' | 'stopping' | 'exited' | 'removing';
@@ -100,7 +101,9 @@ export interface ExitRecord {
 }
 
 export function readContainer(ctx: Context, id: string): ContainerRecord | undefined {
-  return readJson<ContainerRecord>(containerFile(ctx, id));
+  const file = containerFile(ctx, id);
+  const rec = readJson<unknown>(file);
+  return rec === undefined ? undefined : checked<ContainerRecord>(file, ContainerSchema, rec);
 }
 
 export function writeContainer(ctx: Context, rec: ContainerRecord): void {
@@ -111,7 +114,9 @@ export function writeContainer(ctx: Context, rec: ContainerRecord): void {
 
 export function readExit(ctx: Context, id: string): ExitRecord | undefined {
   try {
-    return readJson<ExitRecord>(exitFile(ctx, id));
+    const file = exitFile(ctx, id);
+    const ex = readJson<unknown>(file);
+    return ex === undefined ? undefined : checked<ExitRecord>(file, ExitSchema, ex);
   } catch {
     return undefined;
   }

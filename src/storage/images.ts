@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import type { Context } from '../base/context.js';
 import { readJson, writeJsonAtomic } from './atomic.js';
+import { checked, ImagesFileSchema } from './schema.js';
 import { imagesDir, imagesFile } from './layout.js';
 
 export interface ImageRecord {
@@ -40,7 +41,9 @@ export interface ImagesFile {
 }
 
 export function readImages(ctx: Context): ImageRecord[] {
-  const f = readJson<ImagesFile>(imagesFile(ctx));
+  const file = imagesFile(ctx);
+  const raw = readJson<unknown>(file);
+  const f = raw === undefined ? undefined : checked<ImagesFile>(file, ImagesFileSchema, raw);
   return f?.images ?? [];
 }
 
